@@ -1,0 +1,18 @@
+"""The data files shipped inside the package (see data/PROVENANCE.md)."""
+
+from __future__ import annotations
+
+from importlib.resources import as_file, files
+
+from xiuhua.adapters.tabular import Row, read_table
+
+DIVISIONS = "geo/kaifeng_divisions_nbs2023.csv"
+DIRECTORY = "standards/gb47678_5_2026_directory.csv"
+DEFAULT_STANDARDS = "standards/case_standards_default.csv"
+DEPARTMENTS = "org/kaifeng_departments.csv"
+
+
+def read(name: str) -> list[Row]:
+    """Rows of one package data file, by its path under xiuhua/data."""
+    with as_file(files("xiuhua").joinpath("data", name)) as path:
+        return read_table(path)

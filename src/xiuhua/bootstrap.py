@@ -1,0 +1,49 @@
+"""The only place that wires adapters to services: engine, units of work, calendar, data sources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+
+from xiuhua.adapters import holidays, packagedata
+from xiuhua.adapters.db.engine import ensure_schema, make_engine
+from xiuhua.adapters.db.uow import SqlUnitOfWork
+from xiuhua.config import get_settings
+from xiuhua.domain.calendar import WorkCalendar
+from xiuhua.services import calendar as calendar_service
+from xiuhua.services.demo import DemoSources
+
+
+@dataclass
+class Runtime:
+    engine: Engine
+
+    @cached_property
+    def session_factory(self) -> sessionmaker:  # type: ignore[type-arg]
+        return sessionmaker(bind=self.engine, expire_on_commit=False)
+
+    def uow(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.session_factory)
+
+    def calendar(self) -> WorkCalendar:
+        return calendar_service.load_calendar(self.uow(), holidays.statutory_days)
+
+
+def bootstrap(database_url: str | None = None, *, migrate: bool = True) -> Runtime:
+    """Connect to the configured database, creating or upgrading its schema unless told not to."""
+    engine = make_engine(database_url or get_settings().database_url)
+    if migrate:
+        ensure_schema(engine)
+    return Runtime(engine)
+
+
+def demo_sources() -> DemoSources:
+    return DemoSources(
+        regions=packagedata.read(packagedata.DIVISIONS),
+        classes=packagedata.read(packagedata.DIRECTORY),
+        standards=packagedata.read(packagedata.DEFAULT_STANDARDS),
+        organizations=packagedata.read(packagedata.DEPARTMENTS),
+    )

@@ -1,0 +1,350 @@
+"""The `xiuhua` command line: bootstrap, call one service, print."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from xiuhua.adapters import holidays
+from xiuhua.adapters.db import engine as db_engine
+from xiuhua.adapters.tabular import read_table, write_table
+from xiuhua.bootstrap import Runtime, bootstrap, demo_sources
+from xiuhua.domain.calendar import Pause, Schedule, TimeLimit, parse_periods
+from xiuhua.domain.errors import DomainError, InvalidInputError, Kind
+from xiuhua.domain.org import ClassKind
+from xiuhua.domain.standards import code_from_2013, code_to_2013
+from xiuhua.services import calendar as calendar_service
+from xiuhua.services import catalog, org
+from xiuhua.services.demo import build_demo
+from xiuhua.services.importing import ImportReport
+
+app = typer.Typer(help="绣花 Xiuhua：数字城管平台命令行。", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
+)
+db_app = typer.Typer(help="数据库结构（Alembic 迁移）。", no_args_is_help=True)
+calendar_app = typer.Typer(help="工作日历：作息时段、节假日调整、时限单位。", no_args_is_help=True)
+org_app = typer.Typer(help="组织体系：区划、单位、人员的导入导出（CSV/XLSX）。", no_args_is_help=True)
+catalog_app = typer.Typer(help="标准目录：部件事项类别与立案结案标准（CSV/XLSX）。", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(org_app, name="org")
+app.add_typer(catalog_app, name="catalog")
+
+out = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reports_errors(func: F) -> F:
+    """Turn a DomainError into one error line on stderr: exit 2 for bad input, 1 otherwise."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except DomainError as exc:
+            print(f"错误 [{exc.code}] {exc.message}", file=sys.stderr)
+            raise typer.Exit(2 if exc.kind is Kind.INVALID else 1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=False) as bar:
+        task = bar.add_task("准备", total=1)
+
+        def report(step: str, done: int, total: int) -> None:
+            bar.update(task, description=step, completed=done, total=total)
+
+        yield report
+
+
+def runtime() -> Runtime:
+    return bootstrap()
+
+
+def parse_moment(text: str, what: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(
+            "time.unparseable", f"{what}“{text}”不是 ISO 8601 时间，如 2026-09-30T16:00+08:00"
+        ) from None
+    if moment.tzinfo is None:
+        raise InvalidInputError("time.naive", f"{what}“{text}”缺少时区，请写明偏移，如 +08:00")
+    return moment
+
+
+def parse_pause(text: str) -> Pause:
+    start, sep, end = text.partition("/")
+    if not sep:
+        raise InvalidInputError("time.bad_pause", f"暂停区间“{text}”应写作 开始/结束（ISO 8601）")
+    pause = Pause(parse_moment(start, "暂停开始"), parse_moment(end, "暂停结束"))
+    if pause.end <= pause.start:
+        raise InvalidInputError("time.bad_pause", f"暂停区间“{text}”的结束早于开始")
+    return pause
+
+
+def parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError("time.unparseable", f"日期“{text}”无效，应为 YYYY-MM-DD") from None
+
+
+# ----- db ------------------------------------------------------------------------------------------
+@db_app.command("upgrade")
+@reports_errors
+def db_upgrade(revision: str = "head") -> None:
+    """创建或升级数据库结构到指定版本（默认最新）。"""
+    rt = bootstrap(migrate=False)
+    db_engine.upgrade(rt.engine, revision)
+    out.print(f"数据库已升级到 {db_engine.current_revision(rt.engine)}：{rt.engine.url.render_as_string()}")
+
+
+@db_app.command("current")
+@reports_errors
+def db_current() -> None:
+    """显示数据库当前的结构版本与最新版本。"""
+    rt = bootstrap(migrate=False)
+    out.print(f"当前 {db_engine.current_revision(rt.engine) or '（空库）'}，最新 {db_engine.head_revision()}")
+
+
+# ----- demo ----------------------------------------------------------------------------------------
+@app.command()
+@reports_errors
+def demo() -> None:
+    """建立开封演示城市（区划、目录、立案标准、单位、人员、日历）并打印所建内容。"""
+    rt = runtime()
+    with progress_bar() as report:
+        summary = build_demo(demo_sources(), rt.uow(), rt.calendar(), report)
+    table = Table(title=f"开封演示城市已就绪：{rt.engine.url.render_as_string()}")
+    table.add_column("内容")
+    table.add_column("数量", justify="right")
+    for level, label in (("city", "市"), ("district", "区县"), ("street", "街道乡镇"), ("community", "社区村")):
+        table.add_row(f"行政区划·{label}", str(summary.regions.get(level, 0)))
+    table.add_row("部件类别", str(summary.classes.get("component", 0)))
+    table.add_row("事项类别", str(summary.classes.get("matter", 0)))
+    table.add_row("立案结案标准", str(summary.standards))
+    for kind, label in (("supervision_center", "监督中心"), ("command_center", "指挥中心"), ("department", "专业部门")):
+        table.add_row(label, str(summary.organizations.get(kind, 0)))
+    from xiuhua.domain.org import Role
+
+    for role in Role:
+        table.add_row(f"账号·{role.label}", str(summary.staff.get(role.value, 0)))
+    out.print(table)
+
+
+# ----- working time --------------------------------------------------------------------------------
+@app.command()
+@reports_errors
+def deadline(
+    start: Annotated[str, typer.Option(help="起算时间，ISO 8601 带时区，如 2026-09-30T16:00+08:00")],
+    limit: Annotated[str, typer.Option(help="时限，如 4工作时、2紧急工作时、1工作日、3天")],
+    pause: Annotated[list[str] | None, typer.Option(help="不计时区间 开始/结束，可重复（挂账、延期审批中）")] = None,
+) -> None:
+    """按城市工作日历计算期限，输出 ISO 8601 时间。"""
+    start_at = parse_moment(start, "起算时间")
+    parsed = TimeLimit.parse(limit)
+    pauses = [parse_pause(p) for p in pause or []]
+    due = runtime().calendar().deadline(start_at, parsed, pauses)
+    print(due.isoformat())
+
+
+@app.command()
+@reports_errors
+def elapsed(
+    start: Annotated[str, typer.Option(help="开始时间，ISO 8601 带时区")],
+    end: Annotated[str, typer.Option(help="结束时间，ISO 8601 带时区")],
+    continuous: Annotated[bool, typer.Option(help="按连续时间（24 小时）计，而非工作时间")] = False,
+    pause: Annotated[list[str] | None, typer.Option(help="不计时区间 开始/结束，可重复")] = None,
+) -> None:
+    """计算两个时刻之间经过的工作时间（或连续时间），输出小时数。"""
+    pauses = [parse_pause(p) for p in pause or []]
+    spent = runtime().calendar().elapsed(
+        parse_moment(start, "开始时间"), parse_moment(end, "结束时间"), working=not continuous, pauses=pauses
+    )
+    hours = spent.total_seconds() / 3600
+    print(f"{hours:.4f}".rstrip("0").rstrip(".") + ("小时" if continuous else "工作时"))
+
+
+@calendar_app.command("show")
+@reports_errors
+def calendar_show(month: Annotated[str, typer.Argument(help="月份 YYYY-MM")]) -> None:
+    """显示某月每天是否上班及当天的工作时段。"""
+    try:
+        first = date.fromisoformat(f"{month}-01")
+    except ValueError:
+        raise InvalidInputError("time.unparseable", f"月份“{month}”无效，应为 YYYY-MM") from None
+    rt = runtime()
+    cal = rt.calendar()
+    with rt.uow() as uow:
+        local = uow.calendar.overrides()
+    statutory = holidays.statutory_days()
+    table = Table(title=f"{first:%Y 年 %m 月} 工作日历（{cal.tz}）")
+    for column in ("日期", "星期", "上班", "说明"):
+        table.add_column(column)
+    day = first
+    while day.month == first.month:
+        note = ""
+        if day in local:
+            note = f"本地调整：{local[day][1]}"
+        elif day in statutory:
+            note = "法定调休上班" if statutory[day] else "法定节假日"
+        table.add_row(str(day), "一二三四五六日"[day.weekday()], "是" if cal.is_workday(day) else "—", note)
+        day = date.fromordinal(day.toordinal() + 1)
+    out.print(table)
+    if first.year > holidays.statutory_last_year():
+        err.print(
+            f"注意：已安装的法定节假日数据只到 {holidays.statutory_last_year()} 年，"
+            "之后的节假日请用 xiuhua calendar set-day 录入。"
+        )
+
+
+@calendar_app.command("set-day")
+@reports_errors
+def calendar_set_day(
+    day: Annotated[str, typer.Argument(help="日期 YYYY-MM-DD")],
+    workday: Annotated[bool, typer.Option("--workday/--rest", help="设为上班日或休息日")],
+    reason: Annotated[str, typer.Option(help="原因，如“暴雪停工”")],
+) -> None:
+    """把某天设为上班或休息（覆盖法定安排）。"""
+    calendar_service.set_day(calendar_service.SetDay(parse_day(day), workday, reason), runtime().uow())
+    out.print(f"{day} 已设为{'上班日' if workday else '休息日'}（{reason}）")
+
+
+@calendar_app.command("clear-day")
+@reports_errors
+def calendar_clear_day(day: Annotated[str, typer.Argument(help="日期 YYYY-MM-DD")]) -> None:
+    """撤销某天的本地调整。"""
+    calendar_service.clear_day(parse_day(day), runtime().uow())
+    out.print(f"{day} 已恢复为法定安排")
+
+
+@calendar_app.command("schedule")
+@reports_errors
+def calendar_schedule(
+    name: Annotated[str, typer.Argument(help="作息名称，如“夏季作息”")],
+    periods: Annotated[str, typer.Argument(help="工作时段，如 08:00-12:00,15:00-18:30")],
+    season: Annotated[str | None, typer.Option(help="适用日期 MM-DD:MM-DD，如 06-01:09-30；不填为全年")] = None,
+) -> None:
+    """新增或修改一套作息时段（可按季节）。"""
+    schedule = Schedule(name, parse_periods(periods), calendar_service.parse_season(season))
+    calendar_service.put_schedule(schedule, runtime().uow())
+    out.print(f"作息“{name}”：{periods}" + (f"（{season}）" if season else "（全年）"))
+
+
+@calendar_app.command("alias")
+@reports_errors
+def calendar_alias(
+    word: Annotated[str, typer.Argument(help="本地时限单位，如 小时、天")],
+    unit: Annotated[str, typer.Argument(help="标准单位：紧急工作时、工作时、工作日、自然日")],
+) -> None:
+    """规定本地时限单位的含义（如 天 = 工作日）。"""
+    calendar_service.set_unit_alias(word, unit, runtime().uow())
+    out.print(f"“{word}”按“{unit}”计")
+
+
+# ----- tables --------------------------------------------------------------------------------------
+class OrgTable(StrEnum):
+    regions = "regions"
+    organizations = "organizations"
+    staff = "staff"
+
+
+_ORG_IMPORTS = {"regions": org.import_regions, "organizations": org.import_organizations, "staff": org.import_staff}
+_ORG_EXPORTS = {
+    "regions": (org.REGION_COLUMNS, org.export_regions),
+    "organizations": (org.ORGANIZATION_COLUMNS, org.export_organizations),
+    "staff": (org.STAFF_COLUMNS, org.export_staff),
+}
+SkipInvalid = Annotated[bool, typer.Option(help="跳过无效行并列出，其余照常导入（默认整表拒绝）")]
+
+
+def print_report(report: ImportReport, what: str) -> None:
+    out.print(f"已导入{what} {report.written} 条")
+    if report.skipped:
+        err.print(f"跳过 {len(report.skipped)} 行：", markup=False)
+        for error in report.skipped:
+            err.print(f"  {error}", markup=False, highlight=False)
+
+
+@org_app.command("import")
+@reports_errors
+def org_import(table: OrgTable, path: Path, skip_invalid: SkipInvalid = False) -> None:
+    """导入区划、单位或人员表（CSV/XLSX）；有错误时整表不写入。"""
+    rows = read_table(path)
+    report = _ORG_IMPORTS[table.value](rows, runtime().uow(), skip_invalid=skip_invalid)
+    print_report(report, {"regions": "区划", "organizations": "单位", "staff": "人员"}[table.value])
+
+
+@org_app.command("export")
+@reports_errors
+def org_export(table: OrgTable, path: Path) -> None:
+    """导出区划、单位或人员表（按扩展名写 CSV 或 XLSX）。"""
+    header, export = _ORG_EXPORTS[table.value]
+    count = write_table(path, header, export(runtime().uow()))
+    out.print(f"已导出 {count} 条到 {path}")
+
+
+@catalog_app.command("import-classes")
+@reports_errors
+def catalog_import_classes(path: Path, skip_invalid: SkipInvalid = False) -> None:
+    """导入部件事项类别（本地扩展类别或国家目录）。"""
+    print_report(catalog.import_classes(read_table(path), runtime().uow(), skip_invalid=skip_invalid), "类别")
+
+
+@catalog_app.command("export-classes")
+@reports_errors
+def catalog_export_classes(path: Path) -> None:
+    """导出部件事项类别及其 2013 版代码对照。"""
+    count = write_table(path, catalog.CLASS_COLUMNS, catalog.export_classes(runtime().uow()))
+    out.print(f"已导出 {count} 条到 {path}")
+
+
+@catalog_app.command("import-standards")
+@reports_errors
+def catalog_import_standards(path: Path, skip_invalid: SkipInvalid = False) -> None:
+    """导入立案、处置和结案标准；列：kind, code（或 code_2013）, filing_condition, time_limit, area_class, closing_condition。"""
+    rt = runtime()
+    rows = read_table(path)
+    print_report(catalog.import_standards(rows, rt.uow(), rt.calendar(), skip_invalid=skip_invalid), "标准")
+
+
+@catalog_app.command("export-standards")
+@reports_errors
+def catalog_export_standards(path: Path) -> None:
+    """导出立案、处置和结案标准（与导入格式相同）。"""
+    count = write_table(path, catalog.STANDARD_COLUMNS, catalog.export_standards(runtime().uow()))
+    out.print(f"已导出 {count} 条到 {path}")
+
+
+@catalog_app.command("map-code")
+@reports_errors
+def catalog_map_code(
+    code: Annotated[str, typer.Argument(help="4 位 2013 版代码或 5 位 2026 版代码")],
+    kind: Annotated[str, typer.Option(help="component（部件）或 matter（事项/事件）")] = "component",
+) -> None:
+    """在 GB/T 30428.2-2013 与 GB/T 47678.5-2026 类别代码之间换算。"""
+    class_kind = ClassKind.parse(kind)
+    mapped = code_from_2013(class_kind, code) if len(code) == 4 else code_to_2013(class_kind, code)
+    if mapped is None:
+        err.print(f"{code} 没有对应代码")
+        raise typer.Exit(1)
+    print(mapped)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    sys.exit(app())

@@ -1,0 +1,109 @@
+"""Build the Kaifeng demo city: regions, catalog, case standards, organisations, staff and calendar."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from xiuhua.adapters.tabular import Row
+from xiuhua.domain.calendar import DEFAULT_SCHEDULE, WorkCalendar
+from xiuhua.domain.org import Organization, OrgKind, Region, RegionLevel, Role, Staff
+from xiuhua.services import catalog, org
+from xiuhua.services.calendar import TIMEZONE_KEY, DEFAULT_TIMEZONE
+from xiuhua.services.ports import Progress, UnitOfWork, no_progress
+
+CITY_CODE = "410200"
+URBAN_DISTRICTS = ("410202", "410203", "410204", "410205", "410212")  # 龙亭 顺河 鼓楼 禹王台 祥符
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSources:
+    """The package data files the demo is built from, already read as rows."""
+
+    regions: Sequence[Row]
+    classes: Sequence[Row]
+    standards: Sequence[Row]
+    organizations: Sequence[Row]
+
+
+@dataclass
+class DemoSummary:
+    regions: dict[str, int] = field(default_factory=dict)
+    classes: dict[str, int] = field(default_factory=dict)
+    standards: int = 0
+    organizations: dict[str, int] = field(default_factory=dict)
+    staff: dict[str, int] = field(default_factory=dict)
+
+
+def build_demo(
+    sources: DemoSources, uow: UnitOfWork, calendar: WorkCalendar, progress: Progress = no_progress
+) -> DemoSummary:
+    """Seed (idempotently) everything the demo city needs and return what is now stored."""
+    steps = 6
+    progress("行政区划", 0, steps)
+    org.import_regions(sources.regions, uow)
+    progress("部件事项目录", 1, steps)
+    catalog.import_classes(sources.classes, uow)
+    progress("立案结案标准", 2, steps)
+    catalog.import_standards(sources.standards, uow, calendar)
+    progress("单位", 3, steps)
+    org.import_organizations(sources.organizations, uow)
+    progress("人员账号", 4, steps)
+    with uow:
+        accounts = demo_staff(uow.regions.all(), uow.organizations.all())
+        uow.staff.upsert(accounts)
+        if not uow.calendar.schedules():
+            uow.calendar.put_schedule(DEFAULT_SCHEDULE)
+        if uow.settings.get(TIMEZONE_KEY) is None:
+            uow.settings.set(TIMEZONE_KEY, DEFAULT_TIMEZONE)
+        uow.settings.set("city", {"code": CITY_CODE, "name": "开封市"})
+        uow.commit()
+    progress("汇总", 5, steps)
+    with uow:
+        summary = DemoSummary(
+            regions=uow.regions.count_by_level(),
+            classes=uow.catalog.count_classes(),
+            standards=uow.catalog.count_standards(),
+            organizations=uow.organizations.count_by_kind(),
+            staff=uow.staff.count_by_role(),
+        )
+    progress("完成", steps, steps)
+    return summary
+
+
+def demo_staff(regions: Sequence[Region], orgs: Sequence[Organization]) -> list[Staff]:
+    """Synthetic accounts: centers' staff, one supervisor per urban street, one handler per department."""
+    supervision = next(o for o in orgs if o.kind is OrgKind.SUPERVISION_CENTER and o.region_code == CITY_CODE)
+    city_command = next(o for o in orgs if o.kind is OrgKind.COMMAND_CENTER and o.region_code == CITY_CODE)
+    accounts = [
+        Staff("admin", "系统管理员", frozenset({Role.ADMIN}), supervision.code, scope_region_code=CITY_CODE),
+        Staff("leader", "市领导（演示）", frozenset({Role.LEADER}), supervision.code, scope_region_code=CITY_CODE),
+    ]
+    for i in range(1, 4):
+        accounts += [
+            Staff(f"acceptor{i}", f"受理员{i}号", frozenset({Role.ACCEPTOR}), supervision.code, scope_region_code=CITY_CODE),
+            Staff(f"dispatcher{i}", f"市派遣员{i}号", frozenset({Role.DISPATCHER}), city_command.code,
+                  scope_region_code=CITY_CODE),
+        ]
+    accounts.append(
+        Staff("shiftleader1", "值班长1号", frozenset({Role.SHIFT_LEADER, Role.ACCEPTOR}), supervision.code,
+              scope_region_code=CITY_CODE)
+    )
+    by_region = {r.code: r for r in regions}
+    for center in (o for o in orgs if o.kind is OrgKind.COMMAND_CENTER and o.region_code != CITY_CODE):
+        accounts.append(
+            Staff(f"dispatcher_{center.region_code}", f"{by_region[center.region_code].name}派遣员",
+                  frozenset({Role.DISPATCHER}), center.code, scope_region_code=center.region_code)
+        )
+    for street in regions:
+        if street.level is RegionLevel.STREET and street.parent_code in URBAN_DISTRICTS:
+            accounts.append(
+                Staff(f"supervisor_{street.code}", f"{street.name}监督员", frozenset({Role.SUPERVISOR}),
+                      supervision.code, scope_region_code=street.code)
+            )
+    for dept in (o for o in orgs if o.kind is OrgKind.DEPARTMENT):
+        accounts.append(
+            Staff(f"handler_{dept.code.lower()}", f"{dept.name}处置员", frozenset({Role.HANDLER}), dept.code,
+                  scope_organization_code=dept.code)
+        )
+    return accounts

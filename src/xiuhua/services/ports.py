@@ -1,0 +1,41 @@
+"""Ports: what the services need from the outside world."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:  # the repositories' signatures are the contract; the SQL ones are the only kind
+    from xiuhua.adapters.db.repositories import (
+        CalendarRepository,
+        CatalogRepository,
+        OrganizationRepository,
+        RegionRepository,
+        SettingsRepository,
+        StaffRepository,
+    )
+
+
+class UnitOfWork(Protocol):
+    regions: RegionRepository
+    organizations: OrganizationRepository
+    staff: StaffRepository
+    catalog: CatalogRepository
+    calendar: CalendarRepository
+    settings: SettingsRepository
+
+    def __enter__(self) -> UnitOfWork: ...
+    def __exit__(self, *args: object) -> None: ...
+    def commit(self) -> None: ...
+
+
+StatutoryDays = Callable[[], dict[date, bool]]
+"""Returns the statutory calendar: False for a holiday, True for a make-up workday."""
+
+Progress = Callable[[str, int, int], None]
+"""Reports progress of a long job: (step description, done, total)."""
+
+
+def no_progress(_step: str, _done: int, _total: int) -> None:
+    """A Progress that reports nothing."""
