@@ -27,7 +27,7 @@ class DomainError(Exception):
 
     kind: Kind = Kind.INVALID
 
-    def __init__(self, code: str, message: str, **details: Any) -> None:
+    def __init__(self, code: str, message: str, /, **details: Any) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message

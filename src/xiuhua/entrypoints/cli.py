@@ -22,7 +22,7 @@ from xiuhua.adapters.tabular import read_table, write_table
 from xiuhua.bootstrap import Runtime, bootstrap, demo_sources
 from xiuhua.domain.calendar import Pause, Schedule, TimeLimit, parse_periods
 from xiuhua.domain.errors import DomainError, InvalidInputError, Kind
-from xiuhua.domain.org import ClassKind
+from xiuhua.domain.org import ClassKind, Role
 from xiuhua.domain.standards import code_from_2013, code_to_2013
 from xiuhua.services import calendar as calendar_service
 from xiuhua.services import catalog, org
@@ -130,7 +130,7 @@ def demo() -> None:
     rt = runtime()
     with progress_bar() as report:
         summary = build_demo(demo_sources(), rt.uow(), rt.calendar(), report)
-    table = Table(title=f"开封演示城市已就绪：{rt.engine.url.render_as_string()}")
+    table = Table(title="开封演示城市已就绪")
     table.add_column("内容")
     table.add_column("数量", justify="right")
     for level, label in (("city", "市"), ("district", "区县"), ("street", "街道乡镇"), ("community", "社区村")):
@@ -140,11 +140,10 @@ def demo() -> None:
     table.add_row("立案结案标准", str(summary.standards))
     for kind, label in (("supervision_center", "监督中心"), ("command_center", "指挥中心"), ("department", "专业部门")):
         table.add_row(label, str(summary.organizations.get(kind, 0)))
-    from xiuhua.domain.org import Role
-
     for role in Role:
         table.add_row(f"账号·{role.label}", str(summary.staff.get(role.value, 0)))
     out.print(table)
+    out.print(f"数据库：{rt.engine.url.render_as_string()}", soft_wrap=True, highlight=False)
 
 
 # ----- working time --------------------------------------------------------------------------------
@@ -339,6 +338,8 @@ def catalog_map_code(
 ) -> None:
     """在 GB/T 30428.2-2013 与 GB/T 47678.5-2026 类别代码之间换算。"""
     class_kind = ClassKind.parse(kind)
+    if not code.isdigit() or len(code) not in (4, 5):
+        raise InvalidInputError("catalog.bad_code", f"代码“{code}”应为 4 位（2013 版）或 5 位（2026 版）数字")
     mapped = code_from_2013(class_kind, code) if len(code) == 4 else code_to_2013(class_kind, code)
     if mapped is None:
         err.print(f"{code} 没有对应代码")

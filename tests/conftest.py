@@ -1,0 +1,91 @@
+"""Database fixtures: every storage test runs on SQLite and on PostgreSQL.
+
+SQLite gets a fresh in-memory database per test. PostgreSQL (XIUHUA_TEST_PG_URL) is migrated once per
+run and each test runs inside a transaction that is rolled back. Without a reachable PostgreSQL the
+PostgreSQL half is skipped, unless XIUHUA_REQUIRE_PG=1 (CI), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from xiuhua.adapters.db.engine import make_engine, upgrade
+from xiuhua.adapters.db.uow import SqlUnitOfWork
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+PG_URL = os.environ.get("XIUHUA_TEST_PG_URL", "")
+REQUIRE_PG = os.environ.get("XIUHUA_REQUIRE_PG") == "1"
+
+
+def pg_unavailable(reason: str) -> None:
+    if REQUIRE_PG:
+        pytest.fail(f"PostgreSQL tests are required but cannot run: {reason}", pytrace=False)
+    pytest.skip(f"PostgreSQL not available: {reason}")
+
+
+def fresh_pg_database(url: str) -> str:
+    """Create (or re-create) the database named in ``url`` and return the URL."""
+    parsed = make_url(url)
+    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False),
+                        isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    finally:
+        admin.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    if not PG_URL:
+        pg_unavailable("XIUHUA_TEST_PG_URL is not set")
+    try:
+        return fresh_pg_database(PG_URL)
+    except OperationalError as exc:
+        pg_unavailable(str(exc.orig))
+        raise
+
+
+@pytest.fixture(scope="session")
+def pg_engine(pg_url: str) -> Iterator[Engine]:
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def sqlite_memory_engine() -> Engine:
+    engine = make_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+    upgrade(engine)
+    return engine
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+def session_factory(request: pytest.FixtureRequest) -> Iterator[sessionmaker]:  # type: ignore[type-arg]
+    if request.param == "sqlite":
+        engine = sqlite_memory_engine()
+        yield sessionmaker(bind=engine, expire_on_commit=False)
+        engine.dispose()
+        return
+    pg: Engine = request.getfixturevalue("pg_engine")
+    connection = pg.connect()
+    outer = connection.begin()
+    yield sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def uow(session_factory: sessionmaker) -> SqlUnitOfWork:  # type: ignore[type-arg]
+    return SqlUnitOfWork(session_factory)
