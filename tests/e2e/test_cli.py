@@ -46,8 +46,13 @@ def test_deadline_prints_iso_instant(database: str, start: str, limit: str, expe
 
 def test_deadline_with_pause(database: str) -> None:
     code, out, _ = run(
-        "deadline", "--start", "2026-03-03T08:00+08:00", "--limit", "2工作时",
-        "--pause", "2026-03-03T09:00+08:00/2026-03-03T10:00+08:00",
+        "deadline",
+        "--start",
+        "2026-03-03T08:00+08:00",
+        "--limit",
+        "2工作时",
+        "--pause",
+        "2026-03-03T09:00+08:00/2026-03-03T10:00+08:00",
     )
     assert (code, out.strip()) == (0, "2026-03-03T11:00:00+08:00")
 

@@ -88,7 +88,8 @@ def test_real_city_sheet_rejected_whole_with_row_numbered_errors(uow: SqlUnitOfW
         known = {(c.kind, c.code) for c in uow.catalog.classes()}
     sheet = yuncheng_rows()
     unmappable = {
-        r.number for r in sheet
+        r.number
+        for r in sheet
         if (ClassKind.parse(r.get("kind")), code_from_2013(ClassKind.parse(r.get("kind")), r.get("code_2013")))
         not in known
     }
@@ -116,8 +117,14 @@ def test_real_city_sheet_with_skip_invalid(uow: SqlUnitOfWork, cal: WorkCalendar
 
 def test_standard_rows_validated(uow: SqlUnitOfWork, cal: WorkCalendar) -> None:
     seed_catalog(uow)
-    good = {"kind": "component", "code": "01001", "filing_condition": "井盖缺失", "time_limit": "2紧急工作时",
-            "area_class": "", "closing_condition": "井盖已补齐"}
+    good = {
+        "kind": "component",
+        "code": "01001",
+        "filing_condition": "井盖缺失",
+        "time_limit": "2紧急工作时",
+        "area_class": "",
+        "closing_condition": "井盖已补齐",
+    }
     sheet = rows(
         good,
         {**good, "code": "01999"},
@@ -200,8 +207,16 @@ def test_organization_and_staff_import_export_round_trip(uow: SqlUnitOfWork, cal
 
 def test_organization_import_errors(uow: SqlUnitOfWork, cal: WorkCalendar) -> None:
     build_demo(demo_sources(), uow, cal)
-    valid = {"code": "11410202MA0000000X", "name": "测试局", "kind": "department", "level": "district",
-             "parent_code": "", "region_code": "410202", "jurisdiction": "", "classes": "matter:06"}
+    valid = {
+        "code": "11410202MA0000000X",
+        "name": "测试局",
+        "kind": "department",
+        "level": "district",
+        "parent_code": "",
+        "region_code": "410202",
+        "jurisdiction": "",
+        "classes": "matter:06",
+    }
     from xiuhua.domain.org import uscc_check_char
 
     code = "11410202MA000000T"
@@ -227,8 +242,15 @@ def test_organization_import_errors(uow: SqlUnitOfWork, cal: WorkCalendar) -> No
 
 def test_staff_import_errors(uow: SqlUnitOfWork, cal: WorkCalendar) -> None:
     build_demo(demo_sources(), uow, cal)
-    valid = {"username": "zhangsan", "name": "张三", "roles": "监督员;受理员", "organization_code": "",
-             "scope": "410202001", "phone": "13800000000", "active": "是"}
+    valid = {
+        "username": "zhangsan",
+        "name": "张三",
+        "roles": "监督员;受理员",
+        "organization_code": "",
+        "scope": "410202001",
+        "phone": "13800000000",
+        "active": "是",
+    }
     sheet = rows(
         valid,
         {**valid, "username": "lisi", "roles": "队长"},
@@ -269,7 +291,9 @@ def test_local_day_override_moves_deadlines(uow: SqlUnitOfWork) -> None:
 
 
 def test_seasonal_schedule_and_alias_are_stored(uow: SqlUnitOfWork) -> None:
-    summer = Schedule("夏季作息", parse_periods("08:00-12:00,15:00-18:30"), calendar_service.parse_season("06-01:09-30"))
+    summer = Schedule(
+        "夏季作息", parse_periods("08:00-12:00,15:00-18:30"), calendar_service.parse_season("06-01:09-30")
+    )
     calendar_service.put_schedule(summer, uow)
     calendar_service.set_unit_alias("小时", "紧急工作时", uow)
     cal = calendar_service.load_calendar(uow, holidays.statutory_days)

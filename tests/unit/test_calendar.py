@@ -181,8 +181,9 @@ def test_deadline_and_elapsed_agree_with_pauses(cal: WorkCalendar) -> None:
 # ----- schedules, overrides, aliases ------------------------------------------------------------
 def test_seasonal_schedule_and_its_day_length() -> None:
     summer = Schedule("夏季作息", parse_periods("08:00-12:00,15:00-18:30"), ((6, 1), (9, 30)))
-    cal = WorkCalendar(schedules=(summer, Schedule("标准", parse_periods("08:00-12:00,14:00-18:00"))),
-                       first_year=2026, last_year=2026)
+    cal = WorkCalendar(
+        schedules=(summer, Schedule("标准", parse_periods("08:00-12:00,14:00-18:00"))), first_year=2026, last_year=2026
+    )
     assert cal.deadline(at("2026-07-01 11:00"), TimeLimit.parse("2工作时")) == at("2026-07-01 16:00")
     assert cal.deadline(at("2026-03-03 11:00"), TimeLimit.parse("2工作时")) == at("2026-03-03 15:00")
     # 1 工作日 in summer is 7.5 working hours.
@@ -218,9 +219,7 @@ def test_city_alias_changes_what_a_word_means() -> None:
         cal.unit_of("天")
 
 
-@pytest.mark.parametrize(
-    "text", ["08:00-12:00,11:00-13:00", "8-12", "12:00-08:00", "25:00-26:00", ""]
-)
+@pytest.mark.parametrize("text", ["08:00-12:00,11:00-13:00", "8-12", "12:00-08:00", "25:00-26:00", ""])
 def test_bad_periods(text: str) -> None:
     with pytest.raises(InvalidInputError) as info:
         parse_periods(text)
@@ -242,7 +241,12 @@ def test_batch_matches_scalar(cal: WorkCalendar) -> None:
     values = rng.choice([0.5, 1, 2, 4, 8, 24], n)
     units = rng.integers(0, 4, n)
     batch = cal.deadlines(starts, values, units)
-    labels = {Unit.URGENT_HOUR: "紧急工作时", Unit.WORK_HOUR: "工作时", Unit.WORKDAY: "工作日", Unit.NATURAL_DAY: "自然日"}
+    labels = {
+        Unit.URGENT_HOUR: "紧急工作时",
+        Unit.WORK_HOUR: "工作时",
+        Unit.WORKDAY: "工作日",
+        Unit.NATURAL_DAY: "自然日",
+    }
     for s, v, u, b in zip(starts, values, units, batch, strict=True):
         limit = TimeLimit(Decimal(str(v)), labels[Unit(int(u))])
         expected = cal.deadline(datetime.fromtimestamp(int(s), SH), limit)

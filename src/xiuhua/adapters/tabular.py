@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from zipfile import BadZipFile
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
 from xiuhua.domain.errors import InvalidInputError
 
@@ -34,36 +37,43 @@ def _check_format(path: Path) -> str:
 
 
 def read_table(path: Path) -> list[Row]:
-    """Rows of a CSV (UTF-8, with or without BOM, or GB18030 as Excel saves it) or the first XLSX sheet."""
+    """Rows of a CSV (see _decode for encodings) or of the first XLSX sheet; blank rows are left out."""
     suffix = _check_format(path)
     if not path.exists():
         raise InvalidInputError("table.not_found", f"文件不存在：{path}")
+    numbered: list[tuple[int, list[str]]] = []
     if suffix == ".xlsx":
-        sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
-        cells = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    else:
-        raw = path.read_bytes()
         try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("gb18030")
-        cells = list(csv.reader(io.StringIO(text, newline="")))
-    if not cells:
+            sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
+        except (BadZipFile, InvalidFileException, KeyError, OSError) as exc:
+            raise InvalidInputError("table.unreadable", f"无法读取 Excel 文件 {path.name}：{exc}") from exc
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            numbered.append((number, ["" if v is None else str(v) for v in values]))
+    else:
+        reader = csv.reader(io.StringIO(_decode(path), newline=""))
+        line = 1  # a record may span lines (a quoted newline): number it by the line it starts on
+        for values in reader:
+            numbered.append((line, values))
+            line = reader.line_num + 1
+    numbered = [(n, v) for n, v in numbered if any(c.strip() for c in v)]
+    if not numbered:
         raise InvalidInputError("table.empty", f"文件为空：{path}")
-    header = [h.strip() for h in cells[0]]
-    rows = []
-    for number, cells_of_row in enumerate(cells[1:], start=2):
-        if not any(c.strip() for c in cells_of_row):
+    (_, header_cells), body = numbered[0], numbered[1:]
+    header = [h.strip() for h in header_cells]
+    return [Row(number, dict(zip(header, values, strict=False))) for number, values in body]
+
+
+def _decode(path: Path) -> str:
+    """CSV text as Excel and other tools save it: UTF-8 (with or without BOM), UTF-16 with BOM, GB18030."""
+    raw = path.read_bytes()
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return raw.decode("utf-16")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
             continue
-        rows.append(Row(number, dict(zip(header, cells_of_row, strict=False))))
-    return rows
-
-
-def require_columns(rows: Sequence[Row], path: Path, required: Iterable[str]) -> None:
-    present = set(rows[0].values) if rows else set()
-    missing = [c for c in required if c not in present]
-    if rows and missing:
-        raise InvalidInputError("table.missing_columns", f"{path.name} 缺少列：{', '.join(missing)}", missing=missing)
+    raise InvalidInputError("table.unreadable", f"无法识别 {path.name} 的字符编码，请另存为 UTF-8 CSV 或 XLSX")
 
 
 def write_table(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> int:

@@ -16,6 +16,7 @@ second. numpy is pure computation, so the engine stays in the domain.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -65,7 +66,7 @@ DEFAULT_ALIASES: dict[str, Unit] = {
     "紧急工作日": Unit.NATURAL_DAY,
 }
 
-_LIMIT_RE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*([^\d\s.]+)\s*$")
+_LIMIT_RE = re.compile(r"^\s*(-?[0-9]+(?:\.[0-9]+)?)\s*([^0-9\s.]+)\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +118,7 @@ def _hhmm(minute: int) -> str:
 
 
 def _parse_hhmm(text: str) -> int:
-    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", text)
+    match = re.fullmatch(r"\s*([0-9]{1,2}):([0-9]{2})\s*", text)
     if not match or int(match.group(2)) >= 60 or int(match.group(1)) * 60 + int(match.group(2)) > 1440:
         raise InvalidInputError("calendar.bad_period", f"时刻“{text}”无效，应为 HH:MM")
     return int(match.group(1)) * 60 + int(match.group(2))
@@ -136,7 +137,7 @@ def parse_periods(text: str) -> tuple[Period, ...]:
     periods.sort(key=lambda p: p.start_minute)
     if not periods:
         raise InvalidInputError("calendar.bad_period", "至少需要一个工作时段")
-    for before, after in zip(periods, periods[1:], strict=False):
+    for before, after in itertools.pairwise(periods):
         if after.start_minute < before.end_minute:
             raise InvalidInputError("calendar.bad_period", f"工作时段重叠：{before} 与 {after}")
     return tuple(periods)
@@ -251,12 +252,13 @@ class WorkCalendar:
 
     # ----- the working clock W and its inverse (batch) -------------------------------------------
     def _days_of(self, t: Int64Array) -> Int64Array:
-        d = np.searchsorted(self._midnights, t, side="right") - 1
+        # Every day is 86,400 s long (checked at build), so the day index is arithmetic.
+        d = (t - self._midnights[0]) // DAY_SECONDS
         if d.size and (d.min() < 0 or d.max() >= len(self._kinds)):
             raise InvalidInputError(
                 "calendar.out_of_range", f"时间超出工作日历范围 {self.first_year}–{self.last_year} 年"
             )
-        return d.astype(np.int64)
+        return d
 
     def _work(self, t: Int64Array) -> Int64Array:
         """Working seconds counted from the table's origin up to each instant t (epoch seconds)."""
@@ -267,9 +269,7 @@ class WorkCalendar:
         """The earliest instant at which the working clock reads ``total``."""
         d = np.searchsorted(self._cum[1:], total, side="left")
         if d.size and d.max() >= len(self._kinds):
-            raise InvalidInputError(
-                "calendar.out_of_range", f"期限超出工作日历范围（至 {self.last_year} 年底）"
-            )
+            raise InvalidInputError("calendar.out_of_range", f"期限超出工作日历范围（至 {self.last_year} 年底）")
         k = self._kinds[d]
         offset = np.searchsorted(self._flat, k * _ROW + (total - self._cum[d]), side="left") - k * _ROW
         return self._midnights[d] + offset
@@ -306,9 +306,7 @@ class WorkCalendar:
         """The instant a limit started at ``start`` runs out, skipping pauses; local aware datetime."""
         unit = self.unit_of(limit.unit)
         s = _epoch(start)
-        amount = int(
-            self.limit_seconds(np.array([s]), np.array([float(limit.value)]), np.array([int(unit)]))[0]
-        )
+        amount = int(self.limit_seconds(np.array([s]), np.array([float(limit.value)]), np.array([int(unit)]))[0])
         clock, inverse = (_identity, _identity) if unit.continuous else (self._work, self._work_inverse)
         cursor, remaining = s, amount
         for p_start, p_end in _merged(pauses, s):

@@ -41,7 +41,7 @@ class Region:
     parent_code: str | None = None
 
     def __post_init__(self) -> None:
-        if not re.fullmatch(rf"\d{{{self.level.code_length}}}", self.code):
+        if not re.fullmatch(rf"[0-9]{{{self.level.code_length}}}", self.code):
             raise InvalidInputError(
                 "region.bad_code",
                 f"{self.level.label}代码“{self.code}”应为 {self.level.code_length} 位数字",
@@ -109,12 +109,20 @@ class ClassKind(StrEnum):
 
     @classmethod
     def parse(cls, text: str) -> ClassKind:
-        aliases = {"component": cls.COMPONENT, "部件": cls.COMPONENT, "matter": cls.MATTER, "event": cls.MATTER,
-                   "事项": cls.MATTER, "事件": cls.MATTER}
+        aliases = {
+            "component": cls.COMPONENT,
+            "部件": cls.COMPONENT,
+            "matter": cls.MATTER,
+            "event": cls.MATTER,
+            "事项": cls.MATTER,
+            "事件": cls.MATTER,
+        }
         try:
             return aliases[text.strip().lower()]
         except KeyError:
-            raise InvalidInputError("catalog.bad_kind", f"类型“{text}”无效，应为 部件/component 或 事项/matter") from None
+            raise InvalidInputError(
+                "catalog.bad_kind", f"类型“{text}”无效，应为 部件/component 或 事项/matter"
+            ) from None
 
     @property
     def label(self) -> str:
@@ -129,10 +137,8 @@ class ClassSelector:
     code_prefix: str
 
     def __post_init__(self) -> None:
-        if not re.fullmatch(r"\d{2}|\d{5}", self.code_prefix):
-            raise InvalidInputError(
-                "org.bad_class_selector", f"类别“{self.code_prefix}”应为 2 位大类或 5 位小类代码"
-            )
+        if not re.fullmatch(r"[0-9]{2}|[0-9]{5}", self.code_prefix):
+            raise InvalidInputError("org.bad_class_selector", f"类别“{self.code_prefix}”应为 2 位大类或 5 位小类代码")
 
     @classmethod
     def parse(cls, text: str) -> ClassSelector:

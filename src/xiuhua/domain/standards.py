@@ -29,9 +29,9 @@ class CaseClass:
     code_2013: str | None = None
 
     def __post_init__(self) -> None:
-        if not re.fullmatch(r"\d{5}", self.code):
+        if not re.fullmatch(r"[0-9]{5}", self.code):
             raise InvalidInputError("catalog.bad_code", f"类别代码“{self.code}”应为 5 位数字", code=self.code)
-        if self.code_2013 is not None and not re.fullmatch(r"\d{4}", self.code_2013):
+        if self.code_2013 is not None and not re.fullmatch(r"[0-9]{4}", self.code_2013):
             raise InvalidInputError("catalog.bad_code", f"2013 版代码“{self.code_2013}”应为 4 位数字")
 
     @property
@@ -43,19 +43,22 @@ class CaseClass:
 # Components keep their major class and pad the minor one (AABB → AA0BB), except the water
 # components listed here; 2013 event majors 01–04 moved to matter majors 06–09.
 _COMPONENT_EXCEPTIONS = {"0506": "01069", "0507": "01070", "0508": "01071", "0504": None}
+# 2013 codes that the plain rule would send onto the water components' new codes (local extensions
+# counting down from 99 may use them): left unmapped rather than silently reclassified.
+_COMPONENT_COLLISIONS = {"0169", "0170", "0171"}
 _EVENT_MAJORS = {"01": "06", "02": "07", "03": "08", "04": "09"}
 _EVENT_EXCEPTIONS = {"0507": "10001", "0508": "10002"}
 
 
 def code_from_2013(kind: ClassKind, code_2013: str) -> str | None:
     """The 2026 code a 2013 subclass code maps to, or None where the 2013 class has no successor."""
-    if not re.fullmatch(r"\d{4}", code_2013):
+    if not re.fullmatch(r"[0-9]{4}", code_2013):
         raise InvalidInputError("catalog.bad_code", f"2013 版代码“{code_2013}”应为 4 位数字", code=code_2013)
     major, minor = code_2013[:2], code_2013[2:]
     if kind is ClassKind.COMPONENT:
         if code_2013 in _COMPONENT_EXCEPTIONS:
             return _COMPONENT_EXCEPTIONS[code_2013]
-        return f"{major}0{minor}"
+        return None if code_2013 in _COMPONENT_COLLISIONS else f"{major}0{minor}"
     if code_2013 in _EVENT_EXCEPTIONS:
         return _EVENT_EXCEPTIONS[code_2013]
     return f"{_EVENT_MAJORS[major]}0{minor}" if major in _EVENT_MAJORS else None
@@ -63,13 +66,16 @@ def code_from_2013(kind: ClassKind, code_2013: str) -> str | None:
 
 def code_to_2013(kind: ClassKind, code: str) -> str | None:
     """The inverse of ``code_from_2013`` for codes that have a 2013 predecessor."""
+    if not re.fullmatch(r"[0-9]{5}", code):
+        raise InvalidInputError("catalog.bad_code", f"类别代码“{code}”应为 5 位数字", code=code)
     if kind is ClassKind.COMPONENT:
         for old, new in _COMPONENT_EXCEPTIONS.items():
             if new == code:
                 return old
-        if code[2] != "0" or code in _COMPONENT_EXCEPTIONS.values():
-            return None
-        return code[:2] + code[3:]
+        old = code[:2] + code[3:]
+        if code[2] != "0" or old in _COMPONENT_EXCEPTIONS:
+            return None  # no 2013 predecessor: outside AA0BB, or a 2013 code that moved or was dropped
+        return old
     for old, new in _EVENT_EXCEPTIONS.items():
         if new == code:
             return old

@@ -29,7 +29,8 @@ from xiuhua.services import catalog, org
 from xiuhua.services.demo import build_demo
 from xiuhua.services.importing import ImportReport
 
-app = typer.Typer(help="绣花 Xiuhua：数字城管平台命令行。", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
+app = typer.Typer(
+    help="绣花 Xiuhua：数字城管平台命令行。", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
 )
 db_app = typer.Typer(help="数据库结构（Alembic 迁移）。", no_args_is_help=True)
 calendar_app = typer.Typer(help="工作日历：作息时段、节假日调整、时限单位。", no_args_is_help=True)
@@ -172,8 +173,10 @@ def elapsed(
 ) -> None:
     """计算两个时刻之间经过的工作时间（或连续时间），输出小时数。"""
     pauses = [parse_pause(p) for p in pause or []]
-    spent = runtime().calendar().elapsed(
-        parse_moment(start, "开始时间"), parse_moment(end, "结束时间"), working=not continuous, pauses=pauses
+    spent = (
+        runtime()
+        .calendar()
+        .elapsed(parse_moment(start, "开始时间"), parse_moment(end, "结束时间"), working=not continuous, pauses=pauses)
     )
     hours = spent.total_seconds() / 3600
     print(f"{hours:.4f}".rstrip("0").rstrip(".") + ("小时" if continuous else "工作时"))
@@ -316,7 +319,7 @@ def catalog_export_classes(path: Path) -> None:
 @catalog_app.command("import-standards")
 @reports_errors
 def catalog_import_standards(path: Path, skip_invalid: SkipInvalid = False) -> None:
-    """导入立案、处置和结案标准；列：kind, code（或 code_2013）, filing_condition, time_limit, area_class, closing_condition。"""
+    """导入立案、处置和结案标准（列见 README；2013 版表格按 code_2013 换算）。"""
     rt = runtime()
     rows = read_table(path)
     print_report(catalog.import_standards(rows, rt.uow(), rt.calendar(), skip_invalid=skip_invalid), "标准")

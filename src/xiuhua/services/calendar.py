@@ -55,7 +55,7 @@ def parse_season(text: str | None) -> tuple[tuple[int, int], tuple[int, int]] | 
     """Parse '06-01:09-30' (inclusive month-day window) or None for all year."""
     if not text:
         return None
-    match = re.fullmatch(r"\s*(\d{2})-(\d{2})\s*[:~至]\s*(\d{2})-(\d{2})\s*", text)
+    match = re.fullmatch(r"\s*([0-9]{2})-([0-9]{2})\s*[:~至]\s*([0-9]{2})-([0-9]{2})\s*", text)
     if not match:
         raise InvalidInputError("calendar.bad_season", f"季节“{text}”无效，应写作 MM-DD:MM-DD，如 06-01:09-30")
     m1, d1, m2, d2 = (int(g) for g in match.groups())

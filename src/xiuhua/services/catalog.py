@@ -10,7 +10,7 @@ from xiuhua.domain.calendar import TimeLimit, WorkCalendar
 from xiuhua.domain.errors import InvalidInputError
 from xiuhua.domain.org import ClassKind
 from xiuhua.domain.standards import ALL_AREAS, AREA_CLASSES, CaseClass, CaseStandard, code_from_2013, code_to_2013
-from xiuhua.services.importing import ImportReport, RowError, parse_rows, settle
+from xiuhua.services.importing import ImportReport, RowError, check_columns, parse_rows, settle
 from xiuhua.services.ports import UnitOfWork
 
 CLASS_COLUMNS = ("kind", "code", "name", "major_code", "major_name", "code_2013")
@@ -50,13 +50,17 @@ def parse_class(row: Row) -> CaseClass:
 
 def import_classes(rows: Sequence[Row], uow: UnitOfWork, *, skip_invalid: bool = False) -> ImportReport:
     """Add or update classes (a city's local extensions, or the national directory)."""
-    parsed, errors = parse_rows([_canonical(r) for r in rows], parse_class)
+    rows = [_canonical(r) for r in rows]
+    check_columns(rows, "kind", "code", "name", "major_name")
+    parsed, errors = parse_rows(rows, parse_class)
     seen: dict[tuple[ClassKind, str], int] = {}
     valid = []
     for row, cls in parsed:
         key = (cls.kind, cls.code)
         if key in seen:
-            errors.append(RowError(row.number, "catalog.duplicate", f"与第 {seen[key]} 行重复：{cls.kind.label} {cls.code}"))
+            errors.append(
+                RowError(row.number, "catalog.duplicate", f"与第 {seen[key]} 行重复：{cls.kind.label} {cls.code}")
+            )
             continue
         seen[key] = row.number
         valid.append(cls)
@@ -77,9 +81,7 @@ class _StandardRow:
     closing_condition: str
 
 
-def _parse_standard_row(
-    row: Row, classes: set[tuple[ClassKind, str]], calendar: WorkCalendar
-) -> _StandardRow:
+def _parse_standard_row(row: Row, classes: set[tuple[ClassKind, str]], calendar: WorkCalendar) -> _StandardRow:
     kind = ClassKind.parse(row.get("kind"))
     code = row.get("code")
     if not code and row.get("code_2013"):
@@ -115,9 +117,13 @@ def import_standards(
     (or time_limit_value + time_limit_unit), area_class (A/B/C, empty for all), closing_condition.
     Rows that differ only in area_class form one standard with a limit per area class.
     """
+    rows = [_canonical(r) for r in rows]
+    check_columns(
+        rows, "kind", ("code", "code_2013"), ("time_limit", "time_limit_value"), "filing_condition", "closing_condition"
+    )
     with uow:
         classes = {(c.kind, c.code) for c in uow.catalog.classes()}
-    parsed, errors = parse_rows([_canonical(r) for r in rows], lambda r: _parse_standard_row(r, classes, calendar))
+    parsed, errors = parse_rows(rows, lambda r: _parse_standard_row(r, classes, calendar))
     grouped: dict[tuple[ClassKind, str, str], dict[str, TimeLimit]] = {}
     closing: dict[tuple[ClassKind, str, str], str] = {}
     first_row: dict[tuple[ClassKind, str, str, str], int] = {}
@@ -126,7 +132,11 @@ def import_standards(
         area_key = (*key, item.area)
         if area_key in first_row:
             errors.append(
-                RowError(row.number, "standard.duplicate", f"与第 {first_row[area_key]} 行重复（同一类别、立案条件和区域类别）")
+                RowError(
+                    row.number,
+                    "standard.duplicate",
+                    f"与第 {first_row[area_key]} 行重复（同一类别、立案条件和区域类别）",
+                )
             )
             continue
         first_row[area_key] = row.number

@@ -9,7 +9,7 @@ from xiuhua.adapters.tabular import Row
 from xiuhua.domain.calendar import DEFAULT_SCHEDULE, WorkCalendar
 from xiuhua.domain.org import Organization, OrgKind, Region, RegionLevel, Role, Staff
 from xiuhua.services import catalog, org
-from xiuhua.services.calendar import TIMEZONE_KEY, DEFAULT_TIMEZONE
+from xiuhua.services.calendar import DEFAULT_TIMEZONE, TIMEZONE_KEY
 from xiuhua.services.ports import Progress, UnitOfWork, no_progress
 
 CITY_CODE = "410200"
@@ -81,29 +81,60 @@ def demo_staff(regions: Sequence[Region], orgs: Sequence[Organization]) -> list[
     ]
     for i in range(1, 4):
         accounts += [
-            Staff(f"acceptor{i}", f"受理员{i}号", frozenset({Role.ACCEPTOR}), supervision.code, scope_region_code=CITY_CODE),
-            Staff(f"dispatcher{i}", f"市派遣员{i}号", frozenset({Role.DISPATCHER}), city_command.code,
-                  scope_region_code=CITY_CODE),
+            Staff(
+                f"acceptor{i}",
+                f"受理员{i}号",
+                frozenset({Role.ACCEPTOR}),
+                supervision.code,
+                scope_region_code=CITY_CODE,
+            ),
+            Staff(
+                f"dispatcher{i}",
+                f"市派遣员{i}号",
+                frozenset({Role.DISPATCHER}),
+                city_command.code,
+                scope_region_code=CITY_CODE,
+            ),
         ]
     accounts.append(
-        Staff("shiftleader1", "值班长1号", frozenset({Role.SHIFT_LEADER, Role.ACCEPTOR}), supervision.code,
-              scope_region_code=CITY_CODE)
+        Staff(
+            "shiftleader1",
+            "值班长1号",
+            frozenset({Role.SHIFT_LEADER, Role.ACCEPTOR}),
+            supervision.code,
+            scope_region_code=CITY_CODE,
+        )
     )
     by_region = {r.code: r for r in regions}
     for center in (o for o in orgs if o.kind is OrgKind.COMMAND_CENTER and o.region_code != CITY_CODE):
         accounts.append(
-            Staff(f"dispatcher_{center.region_code}", f"{by_region[center.region_code].name}派遣员",
-                  frozenset({Role.DISPATCHER}), center.code, scope_region_code=center.region_code)
+            Staff(
+                f"dispatcher_{center.region_code}",
+                f"{by_region[center.region_code].name}派遣员",
+                frozenset({Role.DISPATCHER}),
+                center.code,
+                scope_region_code=center.region_code,
+            )
         )
     for street in regions:
         if street.level is RegionLevel.STREET and street.parent_code in URBAN_DISTRICTS:
             accounts.append(
-                Staff(f"supervisor_{street.code}", f"{street.name}监督员", frozenset({Role.SUPERVISOR}),
-                      supervision.code, scope_region_code=street.code)
+                Staff(
+                    f"supervisor_{street.code}",
+                    f"{street.name}监督员",
+                    frozenset({Role.SUPERVISOR}),
+                    supervision.code,
+                    scope_region_code=street.code,
+                )
             )
     for dept in (o for o in orgs if o.kind is OrgKind.DEPARTMENT):
         accounts.append(
-            Staff(f"handler_{dept.code.lower()}", f"{dept.name}处置员", frozenset({Role.HANDLER}), dept.code,
-                  scope_organization_code=dept.code)
+            Staff(
+                f"handler_{dept.code.lower()}",
+                f"{dept.name}处置员",
+                frozenset({Role.HANDLER}),
+                dept.code,
+                scope_organization_code=dept.code,
+            )
         )
     return accounts

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -42,6 +42,18 @@ class ImportRejectedError(InvalidInputError):
             errors=[{"row": e.row, "code": e.code, "message": e.message} for e in errors],
         )
         self.errors = errors
+
+
+def check_columns(rows: Sequence[Row], *required: str | tuple[str, ...]) -> None:
+    """Reject a table missing a column; a tuple means any one of those columns will do."""
+    present = set(rows[0].values) if rows else set()
+    missing = [
+        "/".join(c) if isinstance(c, tuple) else c
+        for c in required
+        if not (present & set(c) if isinstance(c, tuple) else c in present)
+    ]
+    if rows and missing:
+        raise InvalidInputError("table.missing_columns", f"表格缺少列：{'、'.join(missing)}", missing=missing)
 
 
 def parse_rows(rows: Iterable[Row], parse: Callable[[Row], T]) -> tuple[list[tuple[Row, T]], list[RowError]]:

@@ -17,7 +17,7 @@ from xiuhua.domain.org import (
     Role,
     Staff,
 )
-from xiuhua.services.importing import ImportReport, RowError, drop_orphans, parse_rows, settle
+from xiuhua.services.importing import ImportReport, RowError, check_columns, drop_orphans, parse_rows, settle
 from xiuhua.services.ports import UnitOfWork
 
 REGION_COLUMNS = ("code", "name", "level", "parent_code")
@@ -46,13 +46,16 @@ def parse_region(row: Row) -> Region:
 
 def import_regions(rows: Sequence[Row], uow: UnitOfWork, *, skip_invalid: bool = False) -> ImportReport:
     """Add or update regions; every parent must be in the file or already stored."""
+    check_columns(rows, *REGION_COLUMNS)
     parsed, errors = parse_rows(rows, parse_region)
     with uow:
         known = uow.regions.codes()
     in_file: dict[str, int] = {}
     for row, region in parsed:
         if region.code in in_file:
-            errors.append(RowError(row.number, "region.duplicate", f"代码 {region.code} 与第 {in_file[region.code]} 行重复"))
+            errors.append(
+                RowError(row.number, "region.duplicate", f"代码 {region.code} 与第 {in_file[region.code]} 行重复")
+            )
         in_file.setdefault(region.code, row.number)
     valid = []
     for row, region in parsed:
@@ -90,6 +93,7 @@ def parse_organization(row: Row) -> Organization:
 
 def import_organizations(rows: Sequence[Row], uow: UnitOfWork, *, skip_invalid: bool = False) -> ImportReport:
     """Add or update organisations by credit code, checking regions, parents and class selectors."""
+    check_columns(rows, "code", "name", "kind", "level", "region_code")
     parsed, errors = parse_rows(rows, parse_organization)
     with uow:
         regions = uow.regions.codes()
@@ -104,12 +108,14 @@ def import_organizations(rows: Sequence[Row], uow: UnitOfWork, *, skip_invalid: 
             problem = ("org.duplicate", f"信用代码 {org.code} 与第 {in_file[org.code]} 行重复")
         elif unknown := [c for c in (org.region_code, *org.jurisdiction) if c not in regions]:
             problem = ("org.unknown_region", f"区划 {'、'.join(unknown)} 不存在")
-        elif org.parent_code and org.parent_code not in known_orgs and org.parent_code not in {
-            o.code for _, o in parsed
-        }:
+        elif (
+            org.parent_code and org.parent_code not in known_orgs and org.parent_code not in {o.code for _, o in parsed}
+        ):
             problem = ("org.unknown_parent", f"上级单位 {org.parent_code} 不存在")
         elif bad := [
-            str(s) for s in org.classes if (s.kind, s.code_prefix) not in (majors if len(s.code_prefix) == 2 else classes)
+            str(s)
+            for s in org.classes
+            if (s.kind, s.code_prefix) not in (majors if len(s.code_prefix) == 2 else classes)
         ]:
             problem = ("org.unknown_class", f"类别 {'、'.join(bad)} 不在目录中")
         in_file.setdefault(org.code, row.number)
@@ -144,7 +150,7 @@ def export_organizations(uow: UnitOfWork) -> list[tuple[str, ...]]:
 
 def parse_staff(row: Row) -> Staff:
     scope = row.get("scope")
-    region_scope = scope if re.fullmatch(r"\d{6}|\d{9}|\d{12}", scope) else None
+    region_scope = scope if re.fullmatch(r"[0-9]{6}|[0-9]{9}|[0-9]{12}", scope) else None
     active_text = row.get("active").lower()
     if active_text not in ("", "1", "true", "yes", "是", "0", "false", "no", "否"):
         raise InvalidInputError("staff.bad_active", f"启用状态“{row.get('active')}”无效，应为 是/否")
@@ -162,6 +168,7 @@ def parse_staff(row: Row) -> Staff:
 
 def import_staff(rows: Sequence[Row], uow: UnitOfWork, *, skip_invalid: bool = False) -> ImportReport:
     """Add or update staff accounts by username; scope is a region code or an organisation's credit code."""
+    check_columns(rows, "username", "name", "roles", "scope")
     parsed, errors = parse_rows(rows, parse_staff)
     with uow:
         regions = uow.regions.codes()
@@ -174,7 +181,9 @@ def import_staff(rows: Sequence[Row], uow: UnitOfWork, *, skip_invalid: bool = F
             problem = ("staff.duplicate", f"用户名 {account.username} 与第 {in_file[account.username]} 行重复")
         elif account.scope_region_code and account.scope_region_code not in regions:
             problem = ("staff.unknown_region", f"管辖区划 {account.scope_region_code} 不存在")
-        elif unknown := [c for c in (account.scope_organization_code, account.organization_code) if c and c not in orgs]:
+        elif unknown := [
+            c for c in (account.scope_organization_code, account.organization_code) if c and c not in orgs
+        ]:
             problem = ("staff.unknown_org", f"单位 {'、'.join(unknown)} 不存在")
         in_file.setdefault(account.username, row.number)
         if problem:
@@ -202,4 +211,3 @@ def export_staff(uow: UnitOfWork) -> list[tuple[str, ...]]:
             )
             for s in uow.staff.all()
         ]
-

@@ -41,8 +41,10 @@ def upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]], keys:
     for i in range(0, len(rows), _CHUNK):
         stmt = insert(table).values(list(rows[i : i + _CHUNK]))
         updates = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
-        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=updates) if updates else (
-            stmt.on_conflict_do_nothing(index_elements=list(keys))
+        stmt = (
+            stmt.on_conflict_do_update(index_elements=list(keys), set_=updates)
+            if updates
+            else (stmt.on_conflict_do_nothing(index_elements=list(keys)))
         )
         session.execute(stmt)
 
@@ -319,7 +321,9 @@ class CalendarRepository:
         upsert(self.session, t.calendar_overrides, [{"day": day, "workday": workday, "reason": reason}], ["day"])
 
     def delete_override(self, day: date) -> bool:
-        return bool(self.session.execute(delete(t.calendar_overrides).where(t.calendar_overrides.c.day == day)).rowcount)
+        return bool(
+            self.session.execute(delete(t.calendar_overrides).where(t.calendar_overrides.c.day == day)).rowcount
+        )
 
 
 def _month_day(text: str) -> tuple[int, int]:
