@@ -153,3 +153,20 @@ def test_demo_on_postgresql(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Non
         assert out.strip() == "2026-10-08T10:00:00+08:00"
     finally:
         get_settings.cache_clear()
+
+
+def test_next_years_holidays_can_be_loaded(database: str, tmp_path: Path) -> None:
+    args = ("deadline", "--start", "2026-12-31T17:00+08:00", "--limit", "2工作时")
+    code, out, err = run(*args)
+    assert (code, out.strip()) == (0, "2027-01-01T09:00:00+08:00")
+    assert "法定节假日数据只到" in err  # the package's statutory data ends with 2026
+    days = tmp_path / "2027.csv"
+    days.write_text("日期,是否上班,原因\n2027-01-01,休息,元旦\n2027-02-30,休息,错日期\n", encoding="utf-8")
+    code, _, err = run("calendar", "import-days", str(days))
+    assert code == 2 and "第 3 行" in err
+    assert run(*args)[1].strip() == "2027-01-01T09:00:00+08:00"  # nothing was written
+    code, out, _ = run("calendar", "import-days", str(days), "--skip-invalid")
+    assert code == 0 and "已导入日历调整 1 条" in out
+    assert run(*args)[1].strip() == "2027-01-04T09:00:00+08:00"
+    code, _, _ = run("calendar", "export-days", str(tmp_path / "out.xlsx"))
+    assert code == 0 and (tmp_path / "out.xlsx").exists()

@@ -16,4 +16,5 @@ def statutory_days() -> dict[date, bool]:
 
 def statutory_last_year() -> int:
     """The last year the installed package has data for; later years follow the weekday rule."""
-    return max(constants.holidays).year
+    last: date = max(constants.holidays)
+    return last.year

@@ -258,12 +258,14 @@ class WorkCalendar:
             raise InvalidInputError(
                 "calendar.out_of_range", f"时间超出工作日历范围 {self.first_year}–{self.last_year} 年"
             )
-        return d
+        days: Int64Array = d.astype(np.int64, copy=False)
+        return days
 
     def _work(self, t: Int64Array) -> Int64Array:
         """Working seconds counted from the table's origin up to each instant t (epoch seconds)."""
         d = self._days_of(t)
-        return self._cum[d] + self._kind_rows[self._kinds[d], t - self._midnights[d]]
+        counted: Int64Array = self._cum[d] + self._kind_rows[self._kinds[d], t - self._midnights[d]]
+        return counted
 
     def _work_inverse(self, total: Int64Array) -> Int64Array:
         """The earliest instant at which the working clock reads ``total``."""
@@ -272,7 +274,8 @@ class WorkCalendar:
             raise InvalidInputError("calendar.out_of_range", f"期限超出工作日历范围（至 {self.last_year} 年底）")
         k = self._kinds[d]
         offset = np.searchsorted(self._flat, k * _ROW + (total - self._cum[d]), side="left") - k * _ROW
-        return self._midnights[d] + offset
+        instants: Int64Array = self._midnights[d] + offset
+        return instants
 
     def limit_seconds(self, starts: Int64Array, values: npt.NDArray[np.float64], units: Int64Array) -> Int64Array:
         """How many seconds of its clock each limit counts (工作日 uses the start day's schedule)."""
@@ -281,7 +284,8 @@ class WorkCalendar:
             [np.full(units.shape, DAY_SECONDS), self._std_day_seconds[self._days_of(starts)]],
             3600,
         )
-        return np.rint(values * per_unit).astype(np.int64)
+        seconds: Int64Array = np.rint(values * per_unit).astype(np.int64)
+        return seconds
 
     def deadlines(self, starts: Int64Array, values: npt.NDArray[np.float64], units: Int64Array) -> Int64Array:
         """Batch deadlines (epoch seconds) for starts (epoch seconds), limit values and Unit codes."""
@@ -299,7 +303,8 @@ class WorkCalendar:
         """Batch elapsed working time in seconds; zero where end <= start."""
         starts = np.asarray(starts, dtype=np.int64)
         ends = np.asarray(ends, dtype=np.int64)
-        return np.maximum(self._work(ends) - self._work(starts), 0)
+        spent: Int64Array = np.maximum(self._work(ends) - self._work(starts), 0)
+        return spent
 
     # ----- scalar API over the same table ------------------------------------------------------
     def deadline(self, start: datetime, limit: TimeLimit, pauses: Iterable[Pause] = ()) -> datetime:

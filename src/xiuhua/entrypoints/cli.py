@@ -41,6 +41,7 @@ app.add_typer(calendar_app, name="calendar")
 app.add_typer(org_app, name="org")
 app.add_typer(catalog_app, name="catalog")
 
+SkipInvalid = Annotated[bool, typer.Option(help="跳过无效行并列出，其余照常导入（默认整表拒绝）")]
 out = Console()
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -105,6 +106,14 @@ def parse_day(text: str) -> date:
         raise InvalidInputError("time.unparseable", f"日期“{text}”无效，应为 YYYY-MM-DD") from None
 
 
+def print_report(report: ImportReport, what: str) -> None:
+    out.print(f"已导入{what} {report.written} 条")
+    if report.skipped:
+        err.print(f"跳过 {len(report.skipped)} 行：", markup=False)
+        for error in report.skipped:
+            err.print(f"  {error}", markup=False, highlight=False)
+
+
 # ----- db ------------------------------------------------------------------------------------------
 @db_app.command("upgrade")
 @reports_errors
@@ -161,6 +170,7 @@ def deadline(
     pauses = [parse_pause(p) for p in pause or []]
     due = runtime().calendar().deadline(start_at, parsed, pauses)
     print(due.isoformat())
+    warn_past_statutory_data(due.year)
 
 
 @app.command()
@@ -180,6 +190,16 @@ def elapsed(
     )
     hours = spent.total_seconds() / 3600
     print(f"{hours:.4f}".rstrip("0").rstrip(".") + ("小时" if continuous else "工作时"))
+
+
+def warn_past_statutory_data(year: int) -> None:
+    last = holidays.statutory_last_year()
+    if year > last:
+        print(
+            f"注意：已安装的法定节假日数据只到 {last} 年；{year} 年的节假日请用 "
+            "xiuhua calendar import-days 或 set-day 录入，否则按周一至周五上班计。",
+            file=sys.stderr,
+        )
 
 
 @calendar_app.command("show")
@@ -208,11 +228,7 @@ def calendar_show(month: Annotated[str, typer.Argument(help="月份 YYYY-MM")]) 
         table.add_row(str(day), "一二三四五六日"[day.weekday()], "是" if cal.is_workday(day) else "—", note)
         day = date.fromordinal(day.toordinal() + 1)
     out.print(table)
-    if first.year > holidays.statutory_last_year():
-        err.print(
-            f"注意：已安装的法定节假日数据只到 {holidays.statutory_last_year()} 年，"
-            "之后的节假日请用 xiuhua calendar set-day 录入。"
-        )
+    warn_past_statutory_data(first.year)
 
 
 @calendar_app.command("set-day")
@@ -233,6 +249,21 @@ def calendar_clear_day(day: Annotated[str, typer.Argument(help="日期 YYYY-MM-D
     """撤销某天的本地调整。"""
     calendar_service.clear_day(parse_day(day), runtime().uow())
     out.print(f"{day} 已恢复为法定安排")
+
+
+@calendar_app.command("import-days")
+@reports_errors
+def calendar_import_days(path: Path, skip_invalid: SkipInvalid = False) -> None:
+    """导入本地日历调整（列：day, workday 上班/休息, reason），如次年法定节假日安排。"""
+    print_report(calendar_service.import_days(read_table(path), runtime().uow(), skip_invalid=skip_invalid), "日历调整")
+
+
+@calendar_app.command("export-days")
+@reports_errors
+def calendar_export_days(path: Path) -> None:
+    """导出本地日历调整。"""
+    count = write_table(path, calendar_service.DAY_COLUMNS, calendar_service.export_days(runtime().uow()))
+    out.print(f"已导出 {count} 条到 {path}")
 
 
 @calendar_app.command("schedule")
@@ -272,15 +303,6 @@ _ORG_EXPORTS = {
     "organizations": (org.ORGANIZATION_COLUMNS, org.export_organizations),
     "staff": (org.STAFF_COLUMNS, org.export_staff),
 }
-SkipInvalid = Annotated[bool, typer.Option(help="跳过无效行并列出，其余照常导入（默认整表拒绝）")]
-
-
-def print_report(report: ImportReport, what: str) -> None:
-    out.print(f"已导入{what} {report.written} 条")
-    if report.skipped:
-        err.print(f"跳过 {len(report.skipped)} 行：", markup=False)
-        for error in report.skipped:
-            err.print(f"  {error}", markup=False, highlight=False)
 
 
 @org_app.command("import")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from xiuhua.adapters.tabular import Row
 from xiuhua.domain.calendar import CANONICAL_UNITS, DEFAULT_ALIASES, DEFAULT_SCHEDULE, Schedule, WorkCalendar
 from xiuhua.domain.errors import InvalidInputError, NotFoundError
+from xiuhua.services.importing import ImportReport, RowError, parse_rows, settle
 from xiuhua.services.ports import StatutoryDays, UnitOfWork
 
 TIMEZONE_KEY = "timezone"
@@ -42,6 +45,55 @@ def set_day(cmd: SetDay, uow: UnitOfWork) -> None:
     with uow:
         uow.calendar.set_override(cmd.day, cmd.workday, cmd.reason.strip())
         uow.commit()
+
+
+DAY_COLUMNS = ("day", "workday", "reason")
+_DAY_HEADERS = {"日期": "day", "上班": "workday", "是否上班": "workday", "原因": "reason", "说明": "reason"}
+_YES = ("1", "true", "yes", "是", "上班", "workday")
+_NO = ("0", "false", "no", "否", "休息", "rest")
+
+
+def _parse_day_row(row: Row) -> SetDay:
+    values = {_DAY_HEADERS.get(k.strip(), k.strip()): v for k, v in row.values.items()}
+    text = (values.get("day") or "").strip()
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError("time.unparseable", f"日期“{text}”无效，应为 YYYY-MM-DD") from None
+    flag = (values.get("workday") or "").strip().lower()
+    if flag not in _YES + _NO:
+        raise InvalidInputError("calendar.bad_workday", f"是否上班“{flag}”无效，应为 上班/休息 或 是/否")
+    reason = (values.get("reason") or "").strip()
+    if not reason:
+        raise InvalidInputError("calendar.no_reason", "调整工作日须填写原因")
+    return SetDay(day, flag in _YES, reason)
+
+
+def import_days(rows: Sequence[Row], uow: UnitOfWork, *, skip_invalid: bool = False) -> ImportReport:
+    """Load a list of day overrides (e.g. next year's holidays before the package has them)."""
+    parsed, errors = parse_rows(rows, _parse_day_row)
+    first: dict[date, int] = {}
+    valid = []
+    for row, cmd in parsed:
+        if cmd.day in first:
+            errors.append(RowError(row.number, "calendar.duplicate", f"{cmd.day} 与第 {first[cmd.day]} 行重复"))
+            continue
+        first[cmd.day] = row.number
+        valid.append(cmd)
+    skipped = settle(errors, skip_invalid)
+    with uow:
+        for cmd in valid:
+            uow.calendar.set_override(cmd.day, cmd.workday, cmd.reason)
+        uow.commit()
+    return ImportReport(len(valid), skipped)
+
+
+def export_days(uow: UnitOfWork) -> list[tuple[str, str, str]]:
+    with uow:
+        return [
+            (day.isoformat(), "上班" if workday else "休息", reason)
+            for day, (workday, reason) in uow.calendar.overrides().items()
+        ]
 
 
 def clear_day(day: date, uow: UnitOfWork) -> None:

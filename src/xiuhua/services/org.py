@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from enum import StrEnum
+from typing import TypeVar
 
 from xiuhua.adapters.tabular import Row
 from xiuhua.domain.errors import InvalidInputError
@@ -24,6 +26,7 @@ REGION_COLUMNS = ("code", "name", "level", "parent_code")
 ORGANIZATION_COLUMNS = ("code", "name", "kind", "level", "parent_code", "region_code", "jurisdiction", "classes")
 STAFF_COLUMNS = ("username", "name", "roles", "organization_code", "scope", "phone", "active")
 
+E = TypeVar("E", bound=StrEnum)
 _LIST_SPLIT = re.compile(r"[;；,，\s]+")
 
 
@@ -31,7 +34,7 @@ def _split(text: str) -> list[str]:
     return [part for part in _LIST_SPLIT.split(text) if part]
 
 
-def _enum(cls: type, text: str, code: str, what: str):  # type: ignore[no-untyped-def]
+def _enum(cls: type[E], text: str, code: str, what: str) -> E:
     try:
         return cls(text.strip())
     except ValueError:

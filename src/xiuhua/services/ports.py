@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING, Protocol
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol, Self
 
 if TYPE_CHECKING:  # the repositories' signatures are the contract; the SQL ones are the only kind
     from xiuhua.adapters.db.repositories import (
@@ -25,8 +26,10 @@ class UnitOfWork(Protocol):
     calendar: CalendarRepository
     settings: SettingsRepository
 
-    def __enter__(self) -> UnitOfWork: ...
-    def __exit__(self, *args: object) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
     def commit(self) -> None: ...
 
 

@@ -7,10 +7,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from xiuhua.adapters.db import tables as t
@@ -311,7 +312,8 @@ class CalendarRepository:
         upsert(self.session, t.work_schedules, [row], ["name"])
 
     def delete_schedule(self, name: str) -> bool:
-        return bool(self.session.execute(delete(t.work_schedules).where(t.work_schedules.c.name == name)).rowcount)
+        result = self.session.execute(delete(t.work_schedules).where(t.work_schedules.c.name == name))
+        return bool(cast(CursorResult[Any], result).rowcount)
 
     def overrides(self) -> dict[date, tuple[bool, str]]:
         stmt = select(t.calendar_overrides).order_by(t.calendar_overrides.c.day)
@@ -321,9 +323,8 @@ class CalendarRepository:
         upsert(self.session, t.calendar_overrides, [{"day": day, "workday": workday, "reason": reason}], ["day"])
 
     def delete_override(self, day: date) -> bool:
-        return bool(
-            self.session.execute(delete(t.calendar_overrides).where(t.calendar_overrides.c.day == day)).rowcount
-        )
+        result = self.session.execute(delete(t.calendar_overrides).where(t.calendar_overrides.c.day == day))
+        return bool(cast(CursorResult[Any], result).rowcount)
 
 
 def _month_day(text: str) -> tuple[int, int]:

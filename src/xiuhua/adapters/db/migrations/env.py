@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Engine
 
 from xiuhua.adapters.db.tables import metadata
 
 config = context.config
 
 
-def _engine():  # type: ignore[no-untyped-def]
-    engine = config.attributes.get("engine")
+def _engine() -> Engine:
+    engine: Engine | None = config.attributes.get("engine")
     if engine is None:
         from xiuhua.adapters.db.engine import make_engine
         from xiuhua.config import get_settings
