@@ -341,6 +341,14 @@ class WorkCalendar:
         counted = int(np.sum(marks[1::2] - marks[0::2]))
         return timedelta(seconds=counted)
 
+    def working_day_end(self, moment: datetime) -> datetime:
+        """When the working day ends: the close of the last period on the day of the next working instant."""
+        s = np.array([_epoch(moment)], dtype=np.int64)
+        first_working_second = int(self._work_inverse(self._work(s) + 1)[0]) - 1
+        d = int(self._days_of(np.array([first_working_second], dtype=np.int64))[0])
+        row = self._kind_rows[self._kinds[d]]
+        return self.local(int(self._midnights[d] + np.searchsorted(row, row[DAY_SECONDS], side="left")))
+
     def local(self, epoch_seconds: int) -> datetime:
         return datetime.fromtimestamp(epoch_seconds, tz=self._zone)
 

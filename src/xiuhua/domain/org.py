@@ -187,6 +187,7 @@ class Role(StrEnum):
     HANDLER = "handler"  # 部门处置员
     LEADER = "leader"  # 领导
     ADMIN = "admin"  # 管理员
+    SYSTEM = "system"  # 系统（定时任务、传感器、视频）: never a staff account's role
 
     @property
     def label(self) -> str:
@@ -196,9 +197,9 @@ class Role(StrEnum):
     def parse(cls, text: str) -> Role:
         word = text.strip()
         for role, label in _ROLE_LABELS.items():
-            if word in (role.value, label):
+            if word in (role.value, label) and role is not Role.SYSTEM:
                 return role
-        names = "、".join(_ROLE_LABELS.values())
+        names = "、".join(label for role, label in _ROLE_LABELS.items() if role is not Role.SYSTEM)
         raise InvalidInputError("staff.bad_role", f"角色“{text}”无效，可用：{names}", role=text)
 
 
@@ -210,6 +211,7 @@ _ROLE_LABELS = {
     Role.HANDLER: "部门处置员",
     Role.LEADER: "领导",
     Role.ADMIN: "管理员",
+    Role.SYSTEM: "系统",
 }
 
 

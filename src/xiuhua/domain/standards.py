@@ -92,6 +92,7 @@ class CaseStandard:
     filing_condition: str
     closing_condition: str
     limits: dict[str, TimeLimit] = field(default_factory=dict)
+    id: int | None = None
 
     def __post_init__(self) -> None:
         if not self.filing_condition.strip():

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self
 
 if TYPE_CHECKING:  # the repositories' signatures are the contract; the SQL ones are the only kind
+    from xiuhua.adapters.db.case_repository import CaseRepository
     from xiuhua.adapters.db.repositories import (
         CalendarRepository,
         CatalogRepository,
         OrganizationRepository,
+        PolicyRepository,
         RegionRepository,
         SettingsRepository,
         StaffRepository,
@@ -25,12 +27,19 @@ class UnitOfWork(Protocol):
     catalog: CatalogRepository
     calendar: CalendarRepository
     settings: SettingsRepository
+    policy: PolicyRepository
+    cases: CaseRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None: ...
     def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
 
 
 StatutoryDays = Callable[[], dict[date, bool]]

@@ -138,6 +138,10 @@ class OrganizationRepository:
             for r in self.session.execute(stmt)
         ]
 
+    def kind_of(self, code: str) -> OrgKind | None:
+        kind = self.session.scalar(select(t.organizations.c.kind).where(t.organizations.c.code == code))
+        return OrgKind(kind) if kind else None
+
     def count_by_kind(self) -> dict[str, int]:
         stmt = select(t.organizations.c.kind, func.count()).group_by(t.organizations.c.kind)
         return {kind: n for kind, n in self.session.execute(stmt)}
@@ -171,7 +175,7 @@ class StaffRepository:
         if roles:
             self.session.execute(t.staff_roles.insert(), roles)
 
-    def all(self) -> list[Staff]:
+    def all(self, username: str | None = None) -> list[Staff]:
         org = t.organizations.alias("org")
         scope_org = t.organizations.alias("scope_org")
         stmt = (
@@ -180,8 +184,12 @@ class StaffRepository:
             .outerjoin(scope_org, t.staff.c.scope_organization_id == scope_org.c.id)
             .order_by(t.staff.c.username)
         )
+        role_stmt = select(t.staff_roles)
+        if username is not None:
+            stmt = stmt.where(t.staff.c.username == username)
+            role_stmt = role_stmt.join(t.staff).where(t.staff.c.username == username)
         roles: dict[int, set[Role]] = defaultdict(set)
-        for staff_id, role in self.session.execute(select(t.staff_roles)):
+        for staff_id, role in self.session.execute(role_stmt):
             roles[staff_id].add(Role(role))
         return [
             Staff(
@@ -196,6 +204,9 @@ class StaffRepository:
             )
             for r in self.session.execute(stmt)
         ]
+
+    def get(self, username: str) -> Staff | None:
+        return next((s for s in self.all(username) if s.username == username), None)
 
     def count_by_role(self) -> dict[str, int]:
         stmt = select(t.staff_roles.c.role, func.count()).group_by(t.staff_roles.c.role)
@@ -276,9 +287,29 @@ class CatalogRepository:
             limits[r.standard_id][r.area_class] = TimeLimit(Decimal(r.value), r.unit)
         stmt = select(t.case_standards).order_by(t.case_standards.c.position, t.case_standards.c.id)
         return [
-            CaseStandard(ClassKind(r.class_kind), r.class_code, r.filing_condition, r.closing_condition, limits[r.id])
+            CaseStandard(
+                ClassKind(r.class_kind), r.class_code, r.filing_condition, r.closing_condition, limits[r.id], r.id
+            )
             for r in self.session.execute(stmt)
         ]
+
+    def standard(self, standard_id: int) -> CaseStandard | None:
+        row = self.session.execute(select(t.case_standards).where(t.case_standards.c.id == standard_id)).first()
+        if row is None:
+            return None
+        limits = {
+            r.area_class: TimeLimit(Decimal(r.value), r.unit)
+            for r in self.session.execute(
+                select(t.case_standard_limits).where(t.case_standard_limits.c.standard_id == standard_id)
+            )
+        }
+        return CaseStandard(
+            ClassKind(row.class_kind), row.class_code, row.filing_condition, row.closing_condition, limits, row.id
+        )
+
+    def has_class(self, kind: ClassKind, code: str) -> bool:
+        stmt = select(t.case_classes.c.code).where(t.case_classes.c.kind == kind.value, t.case_classes.c.code == code)
+        return self.session.scalar(stmt) is not None
 
     def count_classes(self) -> dict[str, int]:
         stmt = select(t.case_classes.c.kind, func.count()).group_by(t.case_classes.c.kind)
@@ -325,6 +356,47 @@ class CalendarRepository:
     def delete_override(self, day: date) -> bool:
         result = self.session.execute(delete(t.calendar_overrides).where(t.calendar_overrides.c.day == day))
         return bool(cast(CursorResult[Any], result).rowcount)
+
+
+class PolicyRepository:
+    """Step limits and routing rules: the city's rules for timing and dispatching cases."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def step_limits(self) -> dict[tuple[str, str, str], TimeLimit]:
+        return {
+            (r.step, r.urgency, r.area_class): TimeLimit(Decimal(r.value), r.unit)
+            for r in self.session.execute(select(t.step_limits))
+        }
+
+    def put_step_limits(self, limits: dict[tuple[str, str, str], TimeLimit]) -> None:
+        rows = [
+            {"step": step, "urgency": urgency, "area_class": area, "value": limit.value, "unit": limit.unit}
+            for (step, urgency, area), limit in limits.items()
+        ]
+        upsert(self.session, t.step_limits, rows, ["step", "urgency", "area_class"])
+
+    def routing_rules(self) -> list[tuple[ClassSelector, str | None, str, int]]:
+        """(class selector, region code or None, department credit code, priority)."""
+        stmt = select(t.routing_rules).order_by(t.routing_rules.c.priority.desc(), t.routing_rules.c.id)
+        return [
+            (ClassSelector(ClassKind(r.class_kind), r.code_prefix), r.region_code, r.department_code, r.priority)
+            for r in self.session.execute(stmt)
+        ]
+
+    def add_routing_rule(
+        self, selector: ClassSelector, region_code: str | None, department: str, priority: int
+    ) -> None:
+        self.session.execute(
+            t.routing_rules.insert().values(
+                class_kind=selector.kind.value,
+                code_prefix=selector.code_prefix,
+                region_code=region_code,
+                department_code=department,
+                priority=priority,
+            )
+        )
 
 
 def _month_day(text: str) -> tuple[int, int]:

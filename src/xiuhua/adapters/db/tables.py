@@ -6,8 +6,10 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     MetaData,
     Numeric,
@@ -16,6 +18,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+
+from xiuhua.adapters.db.types import UTCDateTime
 
 metadata = MetaData(
     naming_convention={
@@ -142,4 +146,133 @@ calendar_overrides = Table(
     Column("day", Date, primary_key=True),
     Column("workday", Boolean, nullable=False),
     Column("reason", String(128), nullable=False, default=""),
+)
+
+# ----- cases ---------------------------------------------------------------------------------------
+step_limits = Table(
+    "step_limits",
+    metadata,
+    Column(
+        "step",
+        String(16),
+        primary_key=True,
+        comment="accept | verify | file | dispatch | send_check | check | close | urge",
+    ),
+    Column("urgency", String(8), primary_key=True, comment="normal | urgent | *"),
+    Column("area_class", String(1), primary_key=True, comment="A | B | C | *"),
+    Column("value", Numeric(10, 2), nullable=False),
+    Column("unit", String(16), nullable=False),
+)
+
+routing_rules = Table(
+    "routing_rules",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("class_kind", String(16), nullable=False),
+    Column("code_prefix", String(5), nullable=False, comment="2-digit major class or 5-digit class"),
+    Column("region_code", String(12), ForeignKey("regions.code"), comment="empty: anywhere"),
+    Column("department_code", String(18), ForeignKey("organizations.code"), nullable=False),
+    Column("priority", Integer, nullable=False, default=0),
+)
+
+case_counters = Table(
+    "case_counters",
+    metadata,
+    Column("day", String(8), primary_key=True, comment="YYYYMMDD, local date"),
+    Column("last", Integer, nullable=False),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_no", String(20), nullable=False, unique=True),
+    Column("version", Integer, nullable=False),
+    Column("idempotency_key", String(64), unique=True),
+    Column("source", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("class_code", String(5), nullable=False),
+    Column("state", String(24), nullable=False),
+    Column("urgency", String(8), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("reporter", String(64), nullable=False),
+    Column("reporter_phone", String(32)),
+    Column("component_id", String(20)),
+    Column("lon", Float, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("address", String(256), nullable=False),
+    Column("district_code", String(12), nullable=False, index=True),
+    Column("street_code", String(12), nullable=False, index=True),
+    Column("community_code", String(12), nullable=False),
+    Column("grid_code", String(15)),
+    Column("area_class", String(1)),
+    Column("needs_verification", Boolean, nullable=False),
+    Column("verified", Boolean),
+    Column("check_passed", Boolean),
+    Column("standard_id", Integer, ForeignKey("case_standards.id")),
+    Column("disposal_limit", String(32)),
+    Column("department_code", String(18), ForeignKey("organizations.code"), index=True),
+    Column("handler", String(64)),
+    Column("duplicate_of", String(20)),
+    Column("repeat_of", String(20)),
+    Column("reported_at", UTCDateTime, nullable=False, index=True),
+    Column("dispatched_at", UTCDateTime),
+    Column("closed_at", UTCDateTime),
+    Column("current_step", String(16)),
+    Column("step_entered_at", UTCDateTime),
+    Column("due_at", UTCDateTime, comment="deadline of the current step; empty while its clock is stopped"),
+    Column("overdue", Boolean, nullable=False),
+    Column("overnight", Boolean, nullable=False),
+    Column("auto_urged_at", UTCDateTime),
+    Column("pending_extension", String(32)),
+    Column("details", Text, nullable=False, comment="JSON: steps, pauses, extensions, counters"),
+    Column("log_head", String(64), nullable=False),
+    Column("log_seq", Integer, nullable=False),
+    Index("ix_cases_class", "kind", "class_code", "state"),
+    Index("ix_cases_state_due", "state", "due_at"),
+)
+
+case_log = Table(
+    "case_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("action", String(24), nullable=False),
+    Column("from_state", String(24)),
+    Column("to_state", String(24), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("attachments", Text, nullable=False, comment="JSON list of SHA-256"),
+    Column("data", Text, nullable=False, comment="JSON"),
+    Column("step", String(16), comment="the step this transition completed"),
+    Column("step_due_at", UTCDateTime),
+    Column("on_time", Boolean),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("case_id", "seq", name="uq_case_log_case_seq"),
+)
+
+urge_orders = Table(
+    "urge_orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("issued_at", UTCDateTime, nullable=False),
+    Column("issued_by", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+)
+
+case_photos = Table(
+    "case_photos",
+    metadata,
+    Column("case_id", Integer, ForeignKey("cases.id"), primary_key=True),
+    Column("stage", String(16), primary_key=True, comment="report | verify | before | after | check"),
+    Column("sha256", String(64), primary_key=True),
+    Column("content_type", String(32), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
 )

@@ -6,10 +6,12 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from xiuhua.adapters.db.case_repository import CaseRepository
 from xiuhua.adapters.db.repositories import (
     CalendarRepository,
     CatalogRepository,
     OrganizationRepository,
+    PolicyRepository,
     RegionRepository,
     SettingsRepository,
     StaffRepository,
@@ -29,6 +31,8 @@ class SqlUnitOfWork:
         self.catalog = CatalogRepository(self.session)
         self.calendar = CalendarRepository(self.session)
         self.settings = SettingsRepository(self.session)
+        self.policy = PolicyRepository(self.session)
+        self.cases = CaseRepository(self.session)
         self.committed = False
         return self
 
@@ -38,6 +42,9 @@ class SqlUnitOfWork:
         if not self.committed:
             self.session.rollback()
         self.session.close()
+
+    def rollback(self) -> None:
+        self.session.rollback()
 
     def commit(self) -> None:
         self.session.commit()

@@ -1,0 +1,354 @@
+"""Cases: one row per case (current state, deadlines, JSON details) plus the append-only, hash-chained log."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import Row, and_, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import Session
+
+from xiuhua.adapters.db import tables as t
+from xiuhua.domain.calendar import TimeLimit
+from xiuhua.domain.case import Case, Location, LogEntry, PauseSpan, StepRecord, Urgency
+from xiuhua.domain.errors import ConflictError
+from xiuhua.domain.org import ClassKind, Role
+from xiuhua.domain.workflow import Action, Source, State, Step
+
+_METRES_PER_DEGREE = 111_320.0
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _dt(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _details(case: Case) -> str:
+    return json.dumps(
+        {
+            "steps": [
+                {
+                    "step": s.step.value,
+                    "entered_at": _iso(s.entered_at),
+                    "due_at": _iso(s.due_at),
+                    "done_at": _iso(s.done_at),
+                    "outcome": s.outcome.value if s.outcome else None,
+                }
+                for s in case.steps
+            ],
+            "pauses": [{"kind": p.kind, "start": _iso(p.start), "end": _iso(p.end)} for p in case.pauses],
+            "extensions": [str(e) for e in case.extensions],
+            "counters": case.counters,
+        },
+        ensure_ascii=False,
+    )
+
+
+def _row(case: Case) -> dict[str, Any]:
+    current = case.current_step
+    loc = case.location
+    return {
+        "case_no": case.case_no,
+        "idempotency_key": case.idempotency_key,
+        "source": case.source.value,
+        "kind": case.kind.value,
+        "class_code": case.class_code,
+        "state": case.state.value,
+        "urgency": case.urgency.value,
+        "description": case.description,
+        "reporter": case.reporter,
+        "reporter_phone": case.reporter_phone,
+        "component_id": case.component_id,
+        "lon": loc.lon,
+        "lat": loc.lat,
+        "address": loc.address,
+        "district_code": loc.district_code,
+        "street_code": loc.street_code,
+        "community_code": loc.community_code,
+        "grid_code": loc.grid_code,
+        "area_class": loc.area_class,
+        "needs_verification": case.needs_verification,
+        "verified": case.verified,
+        "check_passed": case.check_passed,
+        "standard_id": case.standard_id,
+        "disposal_limit": str(case.disposal_limit) if case.disposal_limit else None,
+        "department_code": case.department_code,
+        "handler": case.handler,
+        "duplicate_of": case.duplicate_of,
+        "repeat_of": case.repeat_of,
+        "reported_at": case.reported_at,
+        "dispatched_at": case.dispatched_at,
+        "closed_at": case.closed_at,
+        "current_step": current.step.value if current else None,
+        "step_entered_at": current.entered_at if current else None,
+        "due_at": current.due_at if current else None,
+        "overdue": case.overdue,
+        "overnight": case.overnight,
+        "auto_urged_at": case.auto_urged_at,
+        "pending_extension": str(case.pending_extension) if case.pending_extension else None,
+        "details": _details(case),
+        "log_head": case.log_head,
+        "log_seq": case.log_seq,
+    }
+
+
+def _case(r: Row[Any]) -> Case:
+    details = json.loads(r.details)
+    return Case(
+        id=r.id,
+        version=r.version,
+        case_no=r.case_no,
+        idempotency_key=r.idempotency_key,
+        source=Source(r.source),
+        kind=ClassKind(r.kind),
+        class_code=r.class_code,
+        state=State(r.state),
+        urgency=Urgency(r.urgency),
+        description=r.description,
+        reporter=r.reporter,
+        reporter_phone=r.reporter_phone,
+        component_id=r.component_id,
+        location=Location(
+            r.lon, r.lat, r.address, r.district_code, r.street_code, r.community_code, r.grid_code, r.area_class
+        ),
+        needs_verification=r.needs_verification,
+        verified=r.verified,
+        check_passed=r.check_passed,
+        standard_id=r.standard_id,
+        disposal_limit=TimeLimit.parse(r.disposal_limit) if r.disposal_limit else None,
+        department_code=r.department_code,
+        handler=r.handler,
+        duplicate_of=r.duplicate_of,
+        repeat_of=r.repeat_of,
+        reported_at=r.reported_at,
+        dispatched_at=r.dispatched_at,
+        closed_at=r.closed_at,
+        overdue=r.overdue,
+        overnight=r.overnight,
+        auto_urged_at=r.auto_urged_at,
+        pending_extension=TimeLimit.parse(r.pending_extension) if r.pending_extension else None,
+        steps=[
+            StepRecord(
+                Step(s["step"]),
+                cast(datetime, _dt(s["entered_at"])),
+                _dt(s["due_at"]),
+                _dt(s["done_at"]),
+                Action(s["outcome"]) if s["outcome"] else None,
+            )
+            for s in details["steps"]
+        ],
+        pauses=[PauseSpan(p["kind"], cast(datetime, _dt(p["start"])), _dt(p["end"])) for p in details["pauses"]],
+        extensions=[TimeLimit.parse(e) for e in details["extensions"]],
+        counters=details["counters"],
+        log_head=r.log_head,
+        log_seq=r.log_seq,
+    )
+
+
+def log_entry(r: Row[Any]) -> LogEntry:
+    return LogEntry(
+        seq=r.seq,
+        at=r.at,
+        actor=r.actor,
+        role=Role(r.role),
+        action=Action(r.action),
+        from_state=State(r.from_state) if r.from_state else None,
+        to_state=State(r.to_state),
+        reason=r.reason,
+        attachments=tuple(json.loads(r.attachments)),
+        data=json.loads(r.data),
+        step=Step(r.step) if r.step else None,
+        step_due_at=r.step_due_at,
+        on_time=r.on_time,
+        prev_hash=r.prev_hash,
+        hash=r.hash,
+    )
+
+
+class CaseRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def next_case_no(self, local_day: date) -> str:
+        """YYYYMMDD + a 6-digit sequence for that day, unique across the city (atomic on both backends)."""
+        day = local_day.strftime("%Y%m%d")
+        insert = postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        stmt = insert(t.case_counters).values(day=day, last=1)
+        stmt = stmt.on_conflict_do_update(index_elements=["day"], set_={"last": t.case_counters.c.last + 1})
+        last = self.session.execute(stmt.returning(t.case_counters.c.last)).scalar_one()
+        return f"{day}{last:06d}"
+
+    def add(self, case: Case) -> None:
+        row = _row(case)
+        case.id = self.session.execute(t.cases.insert().values(version=1, **row).returning(t.cases.c.id)).scalar_one()
+        case.version = 1
+        self._flush_new(case)
+
+    def save(self, case: Case) -> None:
+        """Write the case if nobody changed it since it was read; raises ConflictError otherwise."""
+        stmt = (
+            update(t.cases)
+            .where(and_(t.cases.c.id == case.id, t.cases.c.version == case.version))
+            .values(version=case.version + 1, **_row(case))
+        )
+        if cast(CursorResult[Any], self.session.execute(stmt)).rowcount != 1:
+            raise ConflictError(
+                "case.conflict", f"案件 {case.case_no} 已被他人更新，请刷新后重试", case_no=case.case_no
+            )
+        case.version += 1
+        self._flush_new(case)
+
+    def _flush_new(self, case: Case) -> None:
+        if case.new_log:
+            self.session.execute(
+                t.case_log.insert(),
+                [
+                    {
+                        "case_id": case.id,
+                        "seq": e.seq,
+                        "at": e.at,
+                        "actor": e.actor,
+                        "role": e.role.value,
+                        "action": e.action.value,
+                        "from_state": e.from_state.value if e.from_state else None,
+                        "to_state": e.to_state.value,
+                        "reason": e.reason,
+                        "attachments": json.dumps(list(e.attachments)),
+                        "data": json.dumps(e.data, ensure_ascii=False, sort_keys=True),
+                        "step": e.step.value if e.step else None,
+                        "step_due_at": e.step_due_at,
+                        "on_time": e.on_time,
+                        "prev_hash": e.prev_hash,
+                        "hash": e.hash,
+                    }
+                    for e in case.new_log
+                ],
+            )
+        if case.new_urges:
+            self.session.execute(
+                t.urge_orders.insert(),
+                [
+                    {"case_id": case.id, "issued_at": u.issued_at, "issued_by": u.issued_by, "reason": u.reason,
+                     "due_at": u.due_at}
+                    for u in case.new_urges
+                ],
+            )  # fmt: skip
+        case.new_log, case.new_urges = [], []
+
+    def get(self, case_no: str) -> Case | None:
+        row = self.session.execute(select(t.cases).where(t.cases.c.case_no == case_no)).first()
+        return _case(row) if row else None
+
+    def by_idempotency_key(self, key: str) -> str | None:
+        return self.session.scalar(select(t.cases.c.case_no).where(t.cases.c.idempotency_key == key))
+
+    def add_photo(self, case_id: int, stage: str, sha256: str, content_type: str, size: int, at: datetime) -> None:
+        self.session.execute(
+            t.case_photos.insert().values(
+                case_id=case_id, stage=stage, sha256=sha256, content_type=content_type, size=size, added_at=at
+            )
+        )
+
+    def near(
+        self,
+        kind: ClassKind,
+        class_code: str,
+        lon: float,
+        lat: float,
+        radius_m: float,
+        states: Sequence[State],
+        since: datetime,
+        time_column: str = "reported_at",
+    ) -> list[tuple[str, float]]:
+        """Cases of one class in the given states within radius_m of a point, since a time; nearest first."""
+        dlat = radius_m / _METRES_PER_DEGREE
+        dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
+        c = t.cases.c
+        stmt = select(c.case_no, c.lon, c.lat).where(
+            c.kind == kind.value,
+            c.class_code == class_code,
+            c.state.in_([s.value for s in states]),
+            c.lat.between(lat - dlat, lat + dlat),
+            c.lon.between(lon - dlon, lon + dlon),
+            c[time_column] >= since,
+        )
+        found = []
+        for case_no, lon2, lat2 in self.session.execute(stmt):
+            metres = _haversine_m(lon, lat, lon2, lat2)
+            if metres <= radius_m:
+                found.append((case_no, round(metres, 1)))
+        return sorted(found, key=lambda x: x[1])
+
+    def mark_overdue(self, now: datetime) -> int:
+        """Flag every open case whose current step's deadline has passed (one statement)."""
+        c = t.cases.c
+        stmt = update(t.cases).where(c.due_at < now, c.overdue.is_(False)).values(overdue=True)
+        return cast(CursorResult[Any], self.session.execute(stmt)).rowcount
+
+    def overdue_in(self, states: Sequence[State]) -> list[tuple[str, datetime, datetime | None, datetime]]:
+        """(case_no, due_at, auto_urged_at, step_entered_at) of overdue cases in the given states."""
+        c = t.cases.c
+        stmt = select(c.case_no, c.due_at, c.auto_urged_at, c.step_entered_at).where(
+            c.overdue.is_(True), c.state.in_([s.value for s in states])
+        )
+        return [(n, d, u, e) for n, d, u, e in self.session.execute(stmt)]
+
+    def waiting_since(self, state: State, flag_unset: str) -> list[tuple[str, datetime]]:
+        """(case_no, step_entered_at) of cases in a state whose boolean column ``flag_unset`` is false."""
+        c = t.cases.c
+        stmt = select(c.case_no, c.step_entered_at).where(c.state == state.value, c[flag_unset].is_(False))
+        return [(n, e) for n, e in self.session.execute(stmt)]
+
+    def set_flag(self, case_nos: Sequence[str], column: str, value: Any) -> None:
+        if case_nos:
+            self.session.execute(update(t.cases).where(t.cases.c.case_no.in_(case_nos)).values({column: value}))
+
+    def log(self, case_no: str) -> list[LogEntry]:
+        stmt = (
+            select(t.case_log)
+            .join(t.cases, t.cases.c.id == t.case_log.c.case_id)
+            .where(t.cases.c.case_no == case_no)
+            .order_by(t.case_log.c.seq)
+        )
+        return [log_entry(r) for r in self.session.execute(stmt)]
+
+    def chains(self) -> Iterator[tuple[str, str, int, list[LogEntry]]]:
+        """Every case's (case_no, log_head, log_seq, log rows in seq order), streamed case by case."""
+        heads = {
+            r.id: (r.case_no, r.log_head, r.log_seq)
+            for r in self.session.execute(
+                select(t.cases.c.id, t.cases.c.case_no, t.cases.c.log_head, t.cases.c.log_seq)
+            )
+        }
+        stmt = select(t.case_log).order_by(t.case_log.c.case_id, t.case_log.c.seq)
+        current: int | None = None
+        rows: list[LogEntry] = []
+        for r in self.session.execute(stmt.execution_options(yield_per=5000)):
+            if r.case_id != current:
+                if current is not None:
+                    yield (*heads.pop(current), rows)
+                current, rows = r.case_id, []
+            rows.append(log_entry(r))
+        if current is not None:
+            yield (*heads.pop(current), rows)
+        for case_no, head, seq in heads.values():  # cases whose every log row is gone
+            yield case_no, head, seq, []
+
+    def count_by(self, column: str) -> dict[str, int]:
+        stmt = select(t.cases.c[column], func.count()).group_by(t.cases.c[column])
+        return {key: n for key, n in self.session.execute(stmt)}
+
+
+def _haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_008.8 * math.asin(math.sqrt(a))

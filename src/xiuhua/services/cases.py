@@ -1,0 +1,178 @@
+"""Use cases of the closed loop: report a problem, then move the case one action at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from xiuhua.adapters.evidence import StoredFile
+from xiuhua.domain.calendar import TimeLimit
+from xiuhua.domain.case import Actor, Case, Location, Params, PhotoStage, Urgency
+from xiuhua.domain.errors import InvalidInputError, NotFoundError
+from xiuhua.domain.org import ClassKind, OrgKind
+from xiuhua.domain.workflow import Action, Source, State
+from xiuhua.services.access import access_case
+from xiuhua.services.policy import CasePolicy
+from xiuhua.services.ports import Clock, UnitOfWork
+
+OPEN_STATES = tuple(s for s in State if not s.final)
+PHOTO_STAGE = {
+    Action.VERIFY: PhotoStage.VERIFY,
+    Action.REFUTE: PhotoStage.VERIFY,
+    Action.FEEDBACK: PhotoStage.AFTER,
+    Action.CHECK_PASS: PhotoStage.CHECK,
+    Action.CHECK_FAIL: PhotoStage.CHECK,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ReportCase:
+    actor: Actor
+    source: Source
+    kind: ClassKind
+    class_code: str
+    location: Location
+    description: str
+    urgency: Urgency = Urgency.NORMAL
+    reporter: str = ""
+    reporter_phone: str | None = None
+    component_id: str | None = None
+    idempotency_key: str | None = None
+    photos: tuple[StoredFile, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Reported:
+    case_no: str
+    created: bool
+    duplicates: list[tuple[str, float]] = field(default_factory=list)
+    """Open cases of the same class nearby: (case number, metres), nearest first."""
+    repeat_of: str | None = None
+
+
+def report_case(cmd: ReportCase, uow: UnitOfWork, clock: Clock, policy: CasePolicy) -> Reported:
+    """Open a case (idempotent by key); suggest duplicates; link a repeat of a recently closed case."""
+    if not cmd.description.strip():
+        raise InvalidInputError("case.no_description", "请描述问题")
+    if cmd.idempotency_key is not None and not 1 <= len(cmd.idempotency_key) <= 64:
+        raise InvalidInputError("case.bad_idempotency_key", "幂等键长度应为 1–64 个字符")
+    now = clock.now()
+    with uow:
+        if cmd.idempotency_key and (existing := uow.cases.by_idempotency_key(cmd.idempotency_key)):
+            return Reported(existing, created=False)
+        if not uow.catalog.has_class(cmd.kind, cmd.class_code):
+            raise InvalidInputError(
+                "case.unknown_class", f"未知的{cmd.kind.label}类别“{cmd.class_code}”", code=cmd.class_code
+            )
+        loc = cmd.location
+        local_day = policy.timing.calendar.local(int(now.timestamp())).date()
+        case = Case(
+            case_no=uow.cases.next_case_no(local_day),
+            source=cmd.source,
+            kind=cmd.kind,
+            class_code=cmd.class_code,
+            location=loc,
+            description=cmd.description.strip(),
+            urgency=cmd.urgency,
+            reported_at=now,
+            reporter=cmd.reporter or cmd.actor.username,
+            reporter_phone=cmd.reporter_phone,
+            component_id=cmd.component_id,
+            idempotency_key=cmd.idempotency_key,
+        )
+        case.open(cmd.actor, policy.timing, tuple(p.sha256 for p in cmd.photos))
+        repeats = uow.cases.near(
+            cmd.kind, cmd.class_code, loc.lon, loc.lat, policy.repeat_radius_m, [State.CLOSED],
+            now - policy.repeat_window, time_column="closed_at",
+        )  # fmt: skip
+        case.repeat_of = repeats[0][0] if repeats else None
+        duplicates = uow.cases.near(
+            cmd.kind, cmd.class_code, loc.lon, loc.lat, policy.duplicate_radius_m, OPEN_STATES,
+            now - policy.duplicate_window,
+        )  # fmt: skip
+        if cmd.source is Source.SELF_DISPOSAL:
+            case.apply(
+                Action.SELF_DISPOSE, cmd.actor, now, policy.timing, Params(attachments=case.new_log[0].attachments)
+            )
+        try:
+            uow.cases.add(case)
+        except IntegrityError:
+            if not cmd.idempotency_key:
+                raise
+            uow.rollback()
+            existing = uow.cases.by_idempotency_key(cmd.idempotency_key)
+            if existing is None:
+                raise
+            return Reported(existing, created=False)
+        _record_photos(uow, case, PhotoStage.REPORT, cmd.photos, now)
+        uow.commit()
+    return Reported(case.case_no, True, duplicates, case.repeat_of)
+
+
+@dataclass(frozen=True, slots=True)
+class ActOnCase:
+    case_no: str
+    action: Action
+    actor: Actor
+    reason: str = ""
+    standard_id: int | None = None
+    department_code: str | None = None
+    handler: str | None = None
+    extension: str | None = None
+    duplicate_of: str | None = None
+    photos: tuple[StoredFile, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Acted:
+    case_no: str
+    state: State
+    due_at: datetime | None
+    seq: int
+
+
+def act_on_case(cmd: ActOnCase, uow: UnitOfWork, clock: Clock, policy: CasePolicy) -> Acted:
+    """Apply one workflow action within the actor's scope; one transaction, all or nothing."""
+    now = clock.now()
+    with uow:
+        case = access_case(uow, cmd.actor, cmd.case_no)
+        params = Params(
+            reason=cmd.reason,
+            handler=cmd.handler,
+            duplicate_of=cmd.duplicate_of,
+            attachments=tuple(p.sha256 for p in cmd.photos),
+            extension=TimeLimit.parse(cmd.extension) if cmd.extension else None,
+        )
+        if cmd.action is Action.FILE and cmd.standard_id is not None:
+            standard = uow.catalog.standard(cmd.standard_id)
+            if standard is None or (standard.kind, standard.code) != (case.kind, case.class_code):
+                raise InvalidInputError(
+                    "case.bad_standard",
+                    f"立案条件 {cmd.standard_id} 不属于类别 {case.class_code}",
+                    case_no=case.case_no,
+                )
+            params.standard_id, params.standard_limit = standard.id, standard.limit_for(case.location.area_class)
+        if cmd.action is Action.DISPATCH:
+            params.suggested_department = suggestion = policy.router.suggest(
+                case.kind, case.class_code, case.location.region_codes
+            )
+            params.department_code = cmd.department_code or suggestion
+            if params.department_code and uow.organizations.kind_of(params.department_code) is not OrgKind.DEPARTMENT:
+                raise NotFoundError("case.unknown_department", f"处置部门 {params.department_code} 不存在")
+        if cmd.duplicate_of and uow.cases.get(cmd.duplicate_of) is None:
+            raise NotFoundError("case.not_found", f"主案件 {cmd.duplicate_of} 不存在", case_no=cmd.duplicate_of)
+        entry = case.apply(cmd.action, cmd.actor, now, policy.timing, params)
+        uow.cases.save(case)
+        _record_photos(uow, case, PHOTO_STAGE.get(cmd.action, PhotoStage.BEFORE), cmd.photos, now)
+        uow.commit()
+    return Acted(case.case_no, case.state, case.due_at, entry.seq)
+
+
+def _record_photos(
+    uow: UnitOfWork, case: Case, stage: PhotoStage, photos: tuple[StoredFile, ...], now: datetime
+) -> None:
+    assert case.id is not None
+    for photo in {p.sha256: p for p in photos}.values():
+        uow.cases.add_photo(case.id, stage.value, photo.sha256, photo.content_type, photo.size, now)
