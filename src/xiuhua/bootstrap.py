@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
 from xiuhua.adapters import holidays, packagedata
+from xiuhua.adapters.clock import SystemClock
 from xiuhua.adapters.db.engine import ensure_schema, make_engine
 from xiuhua.adapters.db.uow import SqlUnitOfWork
+from xiuhua.adapters.evidence import FileEvidenceStore
 from xiuhua.config import get_settings
 from xiuhua.domain.calendar import WorkCalendar
 from xiuhua.services import calendar as calendar_service
 from xiuhua.services.demo import DemoSources
+from xiuhua.services.policy import CasePolicy, load_policy
 
 
 @dataclass
 class Runtime:
     engine: Engine
+    clock: SystemClock = field(default_factory=SystemClock)
 
     @cached_property
     def session_factory(self) -> sessionmaker:  # type: ignore[type-arg]
@@ -30,6 +35,14 @@ class Runtime:
 
     def calendar(self) -> WorkCalendar:
         return calendar_service.load_calendar(self.uow(), holidays.statutory_days)
+
+    def policy(self) -> CasePolicy:
+        """The city's case rules as stored now (load again after changing them)."""
+        return load_policy(self.uow(), holidays.statutory_days)
+
+    @cached_property
+    def evidence(self) -> FileEvidenceStore:
+        return FileEvidenceStore(Path(get_settings().evidence_dir))
 
 
 def bootstrap(database_url: str | None = None, *, migrate: bool = True) -> Runtime:

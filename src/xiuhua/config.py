@@ -12,6 +12,8 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///var/xiuhua.db"
     """Any SQLAlchemy URL: sqlite:///path/to.db or postgresql+psycopg://user@host/db."""
+    evidence_dir: str = "var/evidence"
+    """Where photos and frames are stored by content hash."""
 
 
 @lru_cache

@@ -7,10 +7,10 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from xiuhua.adapters.evidence import StoredFile
 from xiuhua.domain.calendar import TimeLimit
 from xiuhua.domain.case import Actor, Case, Location, Params, PhotoStage, Urgency
 from xiuhua.domain.errors import InvalidInputError, NotFoundError
+from xiuhua.domain.evidence import StoredFile
 from xiuhua.domain.org import ClassKind, OrgKind
 from xiuhua.domain.workflow import Action, Source, State
 from xiuhua.services.access import access_case

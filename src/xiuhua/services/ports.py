@@ -7,6 +7,8 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self
 
+from xiuhua.domain.evidence import StoredFile
+
 if TYPE_CHECKING:  # the repositories' signatures are the contract; the SQL ones are the only kind
     from xiuhua.adapters.db.case_repository import CaseRepository
     from xiuhua.adapters.db.repositories import (
@@ -36,6 +38,12 @@ class UnitOfWork(Protocol):
     ) -> None: ...
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
+
+
+class EvidenceStore(Protocol):
+    def put(self, data: bytes) -> StoredFile:
+        """Store bytes by content hash (idempotent); raises InvalidInputError for non-images."""
+        ...
 
 
 class Clock(Protocol):
