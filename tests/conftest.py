@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from xiuhua.adapters.db.engine import make_engine, upgrade
@@ -73,20 +72,15 @@ def sqlite_memory_engine() -> Engine:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
-def session_factory(request: pytest.FixtureRequest) -> Iterator[sessionmaker]:  # type: ignore[type-arg]
+def uow(request: pytest.FixtureRequest) -> Iterator[SqlUnitOfWork]:
     if request.param == "sqlite":
         engine = sqlite_memory_engine()
-        yield sessionmaker(bind=engine, expire_on_commit=False)
+        yield SqlUnitOfWork(engine)
         engine.dispose()
         return
     pg: Engine = request.getfixturevalue("pg_engine")
     connection = pg.connect()
     outer = connection.begin()
-    yield sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    yield SqlUnitOfWork(connection)  # each use case a savepoint inside a transaction rolled back at the end
     outer.rollback()
     connection.close()
-
-
-@pytest.fixture
-def uow(session_factory: sessionmaker) -> SqlUnitOfWork:  # type: ignore[type-arg]
-    return SqlUnitOfWork(session_factory)

@@ -7,7 +7,6 @@ from functools import cached_property
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import sessionmaker
 
 from xiuhua.adapters import holidays, packagedata
 from xiuhua.adapters.clock import SystemClock
@@ -26,12 +25,8 @@ class Runtime:
     engine: Engine
     clock: SystemClock = field(default_factory=SystemClock)
 
-    @cached_property
-    def session_factory(self) -> sessionmaker:  # type: ignore[type-arg]
-        return sessionmaker(bind=self.engine, expire_on_commit=False)
-
     def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.session_factory)
+        return SqlUnitOfWork(self.engine)
 
     def calendar(self) -> WorkCalendar:
         return calendar_service.load_calendar(self.uow(), holidays.statutory_days)

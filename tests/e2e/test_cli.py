@@ -84,8 +84,8 @@ def test_db_upgrade_and_current(database: str) -> None:
     code, out, _ = run("db", "current")
     assert code == 0 and "空库" in out
     code, out, _ = run("db", "upgrade")
-    assert code == 0 and "0001" in out
-    assert "当前 0001" in run("db", "current")[1]
+    assert code == 0 and "0002" in out
+    assert "当前 0002" in run("db", "current")[1]
 
 
 def test_demo_then_export_and_import(database: str, tmp_path: Path) -> None:

@@ -341,11 +341,20 @@ def test_role_parse(text: str, expected: Role) -> None:
     assert Role.parse(text) is expected
 
 
-def test_every_role_parses_from_its_value_and_label() -> None:
+def test_every_staff_role_parses_from_its_value_and_label() -> None:
     for role in Role:
+        if role is Role.SYSTEM:
+            continue
         assert Role.parse(role.value) is role
         assert Role.parse(role.label) is role
     assert len({role.label for role in Role}) == len(Role)
+
+
+@pytest.mark.parametrize("text", ["system", "系统"])
+def test_the_system_role_is_never_a_staff_accounts(text: str) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        Role.parse(text)
+    assert info.value.code == "staff.bad_role"
 
 
 @pytest.mark.parametrize("text", ["", "boss", "处置员", "监督", "super visor"])

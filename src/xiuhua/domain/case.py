@@ -16,6 +16,7 @@ from xiuhua.domain.org import ClassKind, Role
 from xiuhua.domain.workflow import (
     INITIAL,
     STEP_OF,
+    TRANSITIONS,
     Action,
     Source,
     State,
@@ -323,9 +324,14 @@ class Case:
         if t.guard and (why := t.guard(self)):
             raise TransitionNotAllowedError(self.case_no, self.state, action, why)
         source = self.state
-        data = EFFECTS.get(t.effect or action.value, _no_effect)(self, params, now, timing, actor.username)
-        self.state = t.target
-        ended = self._advance_steps(source, action, now, timing)
+        before = _snapshot(self)
+        try:
+            data = EFFECTS[t.effect or action.value](self, params, now, timing, actor.username)
+            self.state = t.target
+            ended = self._advance_steps(source, action, now, timing)
+        except Exception:
+            self.__dict__.update(before)  # all or nothing: a failed move leaves the case as it was
+            raise
         return self._log(now, actor.username, role, action, source, self.state, params.reason, params.attachments,
                          data, ended)  # fmt: skip
 
@@ -401,6 +407,19 @@ class Case:
 
     def bump(self, counter: str) -> None:
         self.counters[counter] = self.count(counter) + 1
+
+
+def _snapshot(case: Case) -> dict[str, Any]:
+    """A copy of the case's fields deep enough to undo any effect: lists and dicts, and the mutable
+    records inside them (frozen values are shared). Much cheaper than copy.deepcopy."""
+    out: dict[str, Any] = {}
+    for name, value in case.__dict__.items():
+        if isinstance(value, list):
+            value = [replace(v) if isinstance(v, StepRecord | PauseSpan) else v for v in value]
+        elif isinstance(value, dict):
+            value = dict(value)
+        out[name] = value
+    return out
 
 
 def _acting_role(actor: Actor, allowed: frozenset[Role] | set[Role]) -> Role:
@@ -556,6 +575,10 @@ def _urge(case: Case, p: Params, now: datetime, timing: Timing, actor: str) -> d
 
 
 EFFECTS: dict[str, Effect] = {
+    "accept": _no_effect,
+    "send_verify": _no_effect,
+    "self_dispose": _no_effect,
+    "send_check": _no_effect,
     "verify": _verify,
     "refute": _refute,
     "file": _file,
@@ -578,3 +601,7 @@ EFFECTS: dict[str, Effect] = {
     "close": _close,
     "urge": _urge,
 }
+
+_missing = {t.effect or t.action.value for t in TRANSITIONS} - set(EFFECTS)
+if _missing:  # pragma: no cover - a typo in the table fails at import, not silently at run time
+    raise ImportError(f"transitions name effects that do not exist: {sorted(_missing)}")

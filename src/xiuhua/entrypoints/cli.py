@@ -2,32 +2,39 @@
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from xiuhua.adapters import holidays
 from xiuhua.adapters.db import engine as db_engine
 from xiuhua.adapters.tabular import read_table, write_table
-from xiuhua.bootstrap import Runtime, bootstrap, demo_sources
-from xiuhua.domain.calendar import Pause, Schedule, TimeLimit, parse_periods
-from xiuhua.domain.errors import DomainError, InvalidInputError, Kind
+from xiuhua.bootstrap import bootstrap, demo_sources
+from xiuhua.domain.calendar import Schedule, TimeLimit, parse_periods
+from xiuhua.domain.errors import InvalidInputError
 from xiuhua.domain.org import ClassKind, Role
 from xiuhua.domain.standards import code_from_2013, code_to_2013
+from xiuhua.entrypoints import case_commands
+from xiuhua.entrypoints.console import (
+    SkipInvalid,
+    err,
+    out,
+    parse_day,
+    parse_moment,
+    parse_pause,
+    print_report,
+    progress_bar,
+    reports_errors,
+    runtime,
+)
 from xiuhua.services import calendar as calendar_service
 from xiuhua.services import catalog, org
 from xiuhua.services.demo import build_demo
-from xiuhua.services.importing import ImportReport
 
 app = typer.Typer(
     help="绣花 Xiuhua：数字城管平台命令行。", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
@@ -40,78 +47,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(org_app, name="org")
 app.add_typer(catalog_app, name="catalog")
-
-SkipInvalid = Annotated[bool, typer.Option(help="跳过无效行并列出，其余照常导入（默认整表拒绝）")]
-out = Console()
-err = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def reports_errors(func: F) -> F:
-    """Turn a DomainError into one error line on stderr: exit 2 for bad input, 1 otherwise."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except DomainError as exc:
-            print(f"错误 [{exc.code}] {exc.message}", file=sys.stderr)
-            raise typer.Exit(2 if exc.kind is Kind.INVALID else 1) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-@contextmanager
-def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
-    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=False) as bar:
-        task = bar.add_task("准备", total=1)
-
-        def report(step: str, done: int, total: int) -> None:
-            bar.update(task, description=step, completed=done, total=total)
-
-        yield report
-
-
-def runtime() -> Runtime:
-    return bootstrap()
-
-
-def parse_moment(text: str, what: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInputError(
-            "time.unparseable", f"{what}“{text}”不是 ISO 8601 时间，如 2026-09-30T16:00+08:00"
-        ) from None
-    if moment.tzinfo is None:
-        raise InvalidInputError("time.naive", f"{what}“{text}”缺少时区，请写明偏移，如 +08:00")
-    return moment
-
-
-def parse_pause(text: str) -> Pause:
-    start, sep, end = text.partition("/")
-    if not sep:
-        raise InvalidInputError("time.bad_pause", f"暂停区间“{text}”应写作 开始/结束（ISO 8601）")
-    pause = Pause(parse_moment(start, "暂停开始"), parse_moment(end, "暂停结束"))
-    if pause.end <= pause.start:
-        raise InvalidInputError("time.bad_pause", f"暂停区间“{text}”的结束早于开始")
-    return pause
-
-
-def parse_day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInputError("time.unparseable", f"日期“{text}”无效，应为 YYYY-MM-DD") from None
-
-
-def print_report(report: ImportReport, what: str) -> None:
-    out.print(f"已导入{what} {report.written} 条")
-    if report.skipped:
-        err.print(f"跳过 {len(report.skipped)} 行：", markup=False)
-        for error in report.skipped:
-            err.print(f"  {error}", markup=False, highlight=False)
+case_commands.register(app)
 
 
 # ----- db ------------------------------------------------------------------------------------------

@@ -8,10 +8,9 @@ from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, and_, func, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.orm import Session
 
 from xiuhua.adapters.db import tables as t
 from xiuhua.domain.calendar import TimeLimit
@@ -173,33 +172,45 @@ def log_entry(r: Row[Any]) -> LogEntry:
     )
 
 
+# Statements built once, with bound parameters, so each use skips SQL compilation.
+_CASE_COLUMNS = [c.name for c in t.cases.columns if c.name not in ("id", "version")]
+_INSERT_CASE = t.cases.insert().returning(t.cases.c.id)
+_UPDATE_CASE = (
+    update(t.cases)
+    .where(and_(t.cases.c.id == bindparam("b_id"), t.cases.c.version == bindparam("b_version")))
+    .values({"version": bindparam("b_new_version"), **{c: bindparam(f"v_{c}") for c in _CASE_COLUMNS}})
+)
+_GET_CASE = select(t.cases).where(t.cases.c.case_no == bindparam("b_case_no"))
+_NEXT_NUMBER = {
+    name: dialect.insert(t.case_counters)
+    .values(day=bindparam("b_day"), last=1)
+    .on_conflict_do_update(index_elements=["day"], set_={"last": t.case_counters.c.last + 1})
+    .returning(t.case_counters.c.last)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+
+
 class CaseRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
     def next_case_no(self, local_day: date) -> str:
         """YYYYMMDD + a 6-digit sequence for that day, unique across the city (atomic on both backends)."""
         day = local_day.strftime("%Y%m%d")
-        insert = postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        stmt = insert(t.case_counters).values(day=day, last=1)
-        stmt = stmt.on_conflict_do_update(index_elements=["day"], set_={"last": t.case_counters.c.last + 1})
-        last = self.session.execute(stmt.returning(t.case_counters.c.last)).scalar_one()
+        stmt = _NEXT_NUMBER[self.conn.dialect.name]
+        last = self.conn.execute(stmt, {"b_day": day}).scalar_one()
         return f"{day}{last:06d}"
 
     def add(self, case: Case) -> None:
-        row = _row(case)
-        case.id = self.session.execute(t.cases.insert().values(version=1, **row).returning(t.cases.c.id)).scalar_one()
+        case.id = self.conn.execute(_INSERT_CASE, {"version": 1, **_row(case)}).scalar_one()
         case.version = 1
         self._flush_new(case)
 
     def save(self, case: Case) -> None:
         """Write the case if nobody changed it since it was read; raises ConflictError otherwise."""
-        stmt = (
-            update(t.cases)
-            .where(and_(t.cases.c.id == case.id, t.cases.c.version == case.version))
-            .values(version=case.version + 1, **_row(case))
-        )
-        if cast(CursorResult[Any], self.session.execute(stmt)).rowcount != 1:
+        params = {f"v_{k}": v for k, v in _row(case).items()}
+        params.update(b_id=case.id, b_version=case.version, b_new_version=case.version + 1)
+        if cast(CursorResult[Any], self.conn.execute(_UPDATE_CASE, params)).rowcount != 1:
             raise ConflictError(
                 "case.conflict", f"案件 {case.case_no} 已被他人更新，请刷新后重试", case_no=case.case_no
             )
@@ -208,7 +219,7 @@ class CaseRepository:
 
     def _flush_new(self, case: Case) -> None:
         if case.new_log:
-            self.session.execute(
+            self.conn.execute(
                 t.case_log.insert(),
                 [
                     {
@@ -233,7 +244,7 @@ class CaseRepository:
                 ],
             )
         if case.new_urges:
-            self.session.execute(
+            self.conn.execute(
                 t.urge_orders.insert(),
                 [
                     {"case_id": case.id, "issued_at": u.issued_at, "issued_by": u.issued_by, "reason": u.reason,
@@ -244,14 +255,14 @@ class CaseRepository:
         case.new_log, case.new_urges = [], []
 
     def get(self, case_no: str) -> Case | None:
-        row = self.session.execute(select(t.cases).where(t.cases.c.case_no == case_no)).first()
+        row = self.conn.execute(_GET_CASE, {"b_case_no": case_no}).first()
         return _case(row) if row else None
 
     def by_idempotency_key(self, key: str) -> str | None:
-        return self.session.scalar(select(t.cases.c.case_no).where(t.cases.c.idempotency_key == key))
+        return self.conn.scalar(select(t.cases.c.case_no).where(t.cases.c.idempotency_key == key))
 
     def add_photo(self, case_id: int, stage: str, sha256: str, content_type: str, size: int, at: datetime) -> None:
-        self.session.execute(
+        self.conn.execute(
             t.case_photos.insert().values(
                 case_id=case_id, stage=stage, sha256=sha256, content_type=content_type, size=size, added_at=at
             )
@@ -281,7 +292,7 @@ class CaseRepository:
             c[time_column] >= since,
         )
         found = []
-        for case_no, lon2, lat2 in self.session.execute(stmt):
+        for case_no, lon2, lat2 in self.conn.execute(stmt):
             metres = _haversine_m(lon, lat, lon2, lat2)
             if metres <= radius_m:
                 found.append((case_no, round(metres, 1)))
@@ -291,7 +302,7 @@ class CaseRepository:
         """Flag every open case whose current step's deadline has passed (one statement)."""
         c = t.cases.c
         stmt = update(t.cases).where(c.due_at < now, c.overdue.is_(False)).values(overdue=True)
-        return cast(CursorResult[Any], self.session.execute(stmt)).rowcount
+        return cast(CursorResult[Any], self.conn.execute(stmt)).rowcount
 
     def overdue_in(self, states: Sequence[State]) -> list[tuple[str, datetime, datetime | None, datetime]]:
         """(case_no, due_at, auto_urged_at, step_entered_at) of overdue cases in the given states."""
@@ -299,17 +310,17 @@ class CaseRepository:
         stmt = select(c.case_no, c.due_at, c.auto_urged_at, c.step_entered_at).where(
             c.overdue.is_(True), c.state.in_([s.value for s in states])
         )
-        return [(n, d, u, e) for n, d, u, e in self.session.execute(stmt)]
+        return [(n, d, u, e) for n, d, u, e in self.conn.execute(stmt)]
 
     def waiting_since(self, state: State, flag_unset: str) -> list[tuple[str, datetime]]:
         """(case_no, step_entered_at) of cases in a state whose boolean column ``flag_unset`` is false."""
         c = t.cases.c
         stmt = select(c.case_no, c.step_entered_at).where(c.state == state.value, c[flag_unset].is_(False))
-        return [(n, e) for n, e in self.session.execute(stmt)]
+        return [(n, e) for n, e in self.conn.execute(stmt)]
 
     def set_flag(self, case_nos: Sequence[str], column: str, value: Any) -> None:
         if case_nos:
-            self.session.execute(update(t.cases).where(t.cases.c.case_no.in_(case_nos)).values({column: value}))
+            self.conn.execute(update(t.cases).where(t.cases.c.case_no.in_(case_nos)).values({column: value}))
 
     def log(self, case_no: str) -> list[LogEntry]:
         stmt = (
@@ -318,20 +329,18 @@ class CaseRepository:
             .where(t.cases.c.case_no == case_no)
             .order_by(t.case_log.c.seq)
         )
-        return [log_entry(r) for r in self.session.execute(stmt)]
+        return [log_entry(r) for r in self.conn.execute(stmt)]
 
     def chains(self) -> Iterator[tuple[str, str, int, list[LogEntry]]]:
         """Every case's (case_no, log_head, log_seq, log rows in seq order), streamed case by case."""
         heads = {
             r.id: (r.case_no, r.log_head, r.log_seq)
-            for r in self.session.execute(
-                select(t.cases.c.id, t.cases.c.case_no, t.cases.c.log_head, t.cases.c.log_seq)
-            )
+            for r in self.conn.execute(select(t.cases.c.id, t.cases.c.case_no, t.cases.c.log_head, t.cases.c.log_seq))
         }
         stmt = select(t.case_log).order_by(t.case_log.c.case_id, t.case_log.c.seq)
         current: int | None = None
         rows: list[LogEntry] = []
-        for r in self.session.execute(stmt.execution_options(yield_per=5000)):
+        for r in self.conn.execute(stmt.execution_options(yield_per=5000)):
             if r.case_id != current:
                 if current is not None:
                     yield (*heads.pop(current), rows)
@@ -344,7 +353,7 @@ class CaseRepository:
 
     def count_by(self, column: str) -> dict[str, int]:
         stmt = select(t.cases.c[column], func.count()).group_by(t.cases.c[column])
-        return {key: n for key, n in self.session.execute(stmt)}
+        return {key: n for key, n in self.conn.execute(stmt)}
 
 
 def _haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:

@@ -9,10 +9,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.orm import Session
 
 from xiuhua.adapters.db import tables as t
 from xiuhua.domain.calendar import Schedule, TimeLimit, parse_periods
@@ -33,11 +32,11 @@ _LEVEL_ORDER = {level: i for i, level in enumerate(RegionLevel)}
 _CHUNK = 1000
 
 
-def upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
+def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
     """INSERT … ON CONFLICT (keys) DO UPDATE, in chunks, on SQLite or PostgreSQL."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
+    dialect = conn.dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for i in range(0, len(rows), _CHUNK):
         stmt = insert(table).values(list(rows[i : i + _CHUNK]))
@@ -47,40 +46,40 @@ def upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]], keys:
             if updates
             else (stmt.on_conflict_do_nothing(index_elements=list(keys)))
         )
-        session.execute(stmt)
+        conn.execute(stmt)
 
 
 class RegionRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
     def upsert(self, regions: Sequence[Region]) -> None:
         ordered = sorted(regions, key=lambda r: (_LEVEL_ORDER[r.level], r.code))
         rows = [{"code": r.code, "name": r.name, "level": r.level.value, "parent_code": r.parent_code} for r in ordered]
-        upsert(self.session, t.regions, rows, ["code"])
+        upsert(self.conn, t.regions, rows, ["code"])
 
     def all(self) -> list[Region]:
-        result = self.session.execute(select(t.regions).order_by(t.regions.c.code))
+        result = self.conn.execute(select(t.regions).order_by(t.regions.c.code))
         return [Region(r.code, r.name, RegionLevel(r.level), r.parent_code) for r in result]
 
     def get(self, code: str) -> Region | None:
-        r = self.session.execute(select(t.regions).where(t.regions.c.code == code)).first()
+        r = self.conn.execute(select(t.regions).where(t.regions.c.code == code)).first()
         return Region(r.code, r.name, RegionLevel(r.level), r.parent_code) if r else None
 
     def codes(self) -> set[str]:
-        return set(self.session.scalars(select(t.regions.c.code)))
+        return set(self.conn.scalars(select(t.regions.c.code)))
 
     def count_by_level(self) -> dict[str, int]:
         stmt = select(t.regions.c.level, func.count()).group_by(t.regions.c.level)
-        return {level: n for level, n in self.session.execute(stmt)}
+        return {level: n for level, n in self.conn.execute(stmt)}
 
 
 class OrganizationRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
     def ids_by_code(self) -> dict[str, int]:
-        return {code: id_ for code, id_ in self.session.execute(select(t.organizations.c.code, t.organizations.c.id))}
+        return {code: id_ for code, id_ in self.conn.execute(select(t.organizations.c.code, t.organizations.c.id))}
 
     def upsert(self, orgs: Sequence[Organization]) -> None:
         """Insert or update by credit code; jurisdiction and classes of these organisations are replaced."""
@@ -88,15 +87,15 @@ class OrganizationRepository:
             {"code": o.code, "name": o.name, "kind": o.kind.value, "level": o.level.value, "region_code": o.region_code}
             for o in orgs
         ]
-        upsert(self.session, t.organizations, rows, ["code"])
+        upsert(self.conn, t.organizations, rows, ["code"])
         ids = self.ids_by_code()
         parents = [{"b_id": ids[o.code], "b_parent": ids[o.parent_code] if o.parent_code else None} for o in orgs]
         if parents:
             stmt = update(t.organizations).where(t.organizations.c.id == bindparam("b_id"))
-            self.session.execute(stmt.values(parent_id=bindparam("b_parent")), parents)
+            self.conn.execute(stmt.values(parent_id=bindparam("b_parent")), parents)
         touched = [ids[o.code] for o in orgs]
         for table in (t.organization_regions, t.organization_classes):
-            self.session.execute(delete(table).where(table.c.organization_id.in_(touched)))
+            self.conn.execute(delete(table).where(table.c.organization_id.in_(touched)))
         regions = [{"organization_id": ids[o.code], "region_code": code} for o in orgs for code in o.jurisdiction]
         classes = [
             {"organization_id": ids[o.code], "class_kind": s.kind.value, "code_prefix": s.code_prefix}
@@ -104,9 +103,9 @@ class OrganizationRepository:
             for s in o.classes
         ]
         if regions:
-            self.session.execute(t.organization_regions.insert(), regions)
+            self.conn.execute(t.organization_regions.insert(), regions)
         if classes:
-            self.session.execute(t.organization_classes.insert(), classes)
+            self.conn.execute(t.organization_classes.insert(), classes)
 
     def all(self) -> list[Organization]:
         orgs = t.organizations
@@ -117,12 +116,12 @@ class OrganizationRepository:
             .order_by(orgs.c.level, orgs.c.region_code, orgs.c.code)
         )
         jurisdiction: dict[int, list[str]] = defaultdict(list)
-        for org_id, code in self.session.execute(
+        for org_id, code in self.conn.execute(
             select(t.organization_regions).order_by(t.organization_regions.c.region_code)
         ):
             jurisdiction[org_id].append(code)
         classes: dict[int, list[ClassSelector]] = defaultdict(list)
-        for org_id, kind, prefix in self.session.execute(select(t.organization_classes)):
+        for org_id, kind, prefix in self.conn.execute(select(t.organization_classes)):
             classes[org_id].append(ClassSelector(ClassKind(kind), prefix))
         return [
             Organization(
@@ -135,25 +134,25 @@ class OrganizationRepository:
                 jurisdiction=tuple(jurisdiction[r.id]),
                 classes=tuple(sorted(classes[r.id])),
             )
-            for r in self.session.execute(stmt)
+            for r in self.conn.execute(stmt)
         ]
 
     def kind_of(self, code: str) -> OrgKind | None:
-        kind = self.session.scalar(select(t.organizations.c.kind).where(t.organizations.c.code == code))
+        kind = self.conn.scalar(select(t.organizations.c.kind).where(t.organizations.c.code == code))
         return OrgKind(kind) if kind else None
 
     def count_by_kind(self) -> dict[str, int]:
         stmt = select(t.organizations.c.kind, func.count()).group_by(t.organizations.c.kind)
-        return {kind: n for kind, n in self.session.execute(stmt)}
+        return {kind: n for kind, n in self.conn.execute(stmt)}
 
 
 class StaffRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
     def upsert(self, accounts: Sequence[Staff]) -> None:
         """Insert or update by username; the roles of these accounts are replaced."""
-        org_ids = OrganizationRepository(self.session).ids_by_code()
+        org_ids = OrganizationRepository(self.conn).ids_by_code()
         rows = [
             {
                 "username": s.username,
@@ -166,14 +165,14 @@ class StaffRepository:
             }
             for s in accounts
         ]
-        upsert(self.session, t.staff, rows, ["username"])
-        ids = {name: id_ for name, id_ in self.session.execute(select(t.staff.c.username, t.staff.c.id))}
+        upsert(self.conn, t.staff, rows, ["username"])
+        ids = {name: id_ for name, id_ in self.conn.execute(select(t.staff.c.username, t.staff.c.id))}
         touched = [ids[s.username] for s in accounts]
         for i in range(0, len(touched), _CHUNK):
-            self.session.execute(delete(t.staff_roles).where(t.staff_roles.c.staff_id.in_(touched[i : i + _CHUNK])))
+            self.conn.execute(delete(t.staff_roles).where(t.staff_roles.c.staff_id.in_(touched[i : i + _CHUNK])))
         roles = [{"staff_id": ids[s.username], "role": role.value} for s in accounts for role in sorted(s.roles)]
         if roles:
-            self.session.execute(t.staff_roles.insert(), roles)
+            self.conn.execute(t.staff_roles.insert(), roles)
 
     def all(self, username: str | None = None) -> list[Staff]:
         org = t.organizations.alias("org")
@@ -189,7 +188,7 @@ class StaffRepository:
             stmt = stmt.where(t.staff.c.username == username)
             role_stmt = role_stmt.join(t.staff).where(t.staff.c.username == username)
         roles: dict[int, set[Role]] = defaultdict(set)
-        for staff_id, role in self.session.execute(role_stmt):
+        for staff_id, role in self.conn.execute(role_stmt):
             roles[staff_id].add(Role(role))
         return [
             Staff(
@@ -202,7 +201,7 @@ class StaffRepository:
                 phone=r.phone,
                 active=r.active,
             )
-            for r in self.session.execute(stmt)
+            for r in self.conn.execute(stmt)
         ]
 
     def get(self, username: str) -> Staff | None:
@@ -210,12 +209,12 @@ class StaffRepository:
 
     def count_by_role(self) -> dict[str, int]:
         stmt = select(t.staff_roles.c.role, func.count()).group_by(t.staff_roles.c.role)
-        return {role: n for role, n in self.session.execute(stmt)}
+        return {role: n for role, n in self.conn.execute(stmt)}
 
 
 class CatalogRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
     def upsert_classes(self, classes: Sequence[CaseClass]) -> None:
         rows = [
@@ -229,15 +228,15 @@ class CatalogRepository:
             }
             for c in classes
         ]
-        upsert(self.session, t.case_classes, rows, ["kind", "code"])
+        upsert(self.conn, t.case_classes, rows, ["kind", "code"])
 
     def classes(self) -> list[CaseClass]:
-        result = self.session.execute(select(t.case_classes).order_by(t.case_classes.c.kind, t.case_classes.c.code))
+        result = self.conn.execute(select(t.case_classes).order_by(t.case_classes.c.kind, t.case_classes.c.code))
         return [CaseClass(ClassKind(r.kind), r.code, r.name, r.major_name, r.code_2013) for r in result]
 
     def upsert_standards(self, standards: Sequence[CaseStandard]) -> None:
         """Insert or update by (class, filing condition); the limits of these rows are replaced."""
-        start = self.session.scalar(select(func.coalesce(func.max(t.case_standards.c.position), 0))) or 0
+        start = self.conn.scalar(select(func.coalesce(func.max(t.case_standards.c.position), 0))) or 0
         rows = [
             {
                 "class_kind": s.kind.value,
@@ -250,24 +249,24 @@ class CatalogRepository:
         ]
         key = ["class_kind", "class_code", "filing_condition"]
         # Existing rows keep their position: update only the closing condition on conflict.
-        dialect = self.session.get_bind().dialect.name
+        dialect = self.conn.dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         for i in range(0, len(rows), _CHUNK):
             stmt = insert(t.case_standards).values(rows[i : i + _CHUNK])
             stmt = stmt.on_conflict_do_update(
                 index_elements=key, set_={"closing_condition": stmt.excluded.closing_condition}
             )
-            self.session.execute(stmt)
+            self.conn.execute(stmt)
         ids = {
             (kind, code, cond): id_
-            for id_, kind, code, cond in self.session.execute(
+            for id_, kind, code, cond in self.conn.execute(
                 select(t.case_standards.c.id, *(t.case_standards.c[k] for k in key))
             )
         }
         touched = [ids[(s.kind.value, s.code, s.filing_condition)] for s in standards]
         for i in range(0, len(touched), _CHUNK):
             chunk = touched[i : i + _CHUNK]
-            self.session.execute(delete(t.case_standard_limits).where(t.case_standard_limits.c.standard_id.in_(chunk)))
+            self.conn.execute(delete(t.case_standard_limits).where(t.case_standard_limits.c.standard_id.in_(chunk)))
         limits = [
             {
                 "standard_id": ids[(s.kind.value, s.code, s.filing_condition)],
@@ -279,27 +278,27 @@ class CatalogRepository:
             for area, limit in s.limits.items()
         ]
         if limits:
-            self.session.execute(t.case_standard_limits.insert(), limits)
+            self.conn.execute(t.case_standard_limits.insert(), limits)
 
     def standards(self) -> list[CaseStandard]:
         limits: dict[int, dict[str, TimeLimit]] = defaultdict(dict)
-        for r in self.session.execute(select(t.case_standard_limits)):
+        for r in self.conn.execute(select(t.case_standard_limits)):
             limits[r.standard_id][r.area_class] = TimeLimit(Decimal(r.value), r.unit)
         stmt = select(t.case_standards).order_by(t.case_standards.c.position, t.case_standards.c.id)
         return [
             CaseStandard(
                 ClassKind(r.class_kind), r.class_code, r.filing_condition, r.closing_condition, limits[r.id], r.id
             )
-            for r in self.session.execute(stmt)
+            for r in self.conn.execute(stmt)
         ]
 
     def standard(self, standard_id: int) -> CaseStandard | None:
-        row = self.session.execute(select(t.case_standards).where(t.case_standards.c.id == standard_id)).first()
+        row = self.conn.execute(select(t.case_standards).where(t.case_standards.c.id == standard_id)).first()
         if row is None:
             return None
         limits = {
             r.area_class: TimeLimit(Decimal(r.value), r.unit)
-            for r in self.session.execute(
+            for r in self.conn.execute(
                 select(t.case_standard_limits).where(t.case_standard_limits.c.standard_id == standard_id)
             )
         }
@@ -309,23 +308,23 @@ class CatalogRepository:
 
     def has_class(self, kind: ClassKind, code: str) -> bool:
         stmt = select(t.case_classes.c.code).where(t.case_classes.c.kind == kind.value, t.case_classes.c.code == code)
-        return self.session.scalar(stmt) is not None
+        return self.conn.scalar(stmt) is not None
 
     def count_classes(self) -> dict[str, int]:
         stmt = select(t.case_classes.c.kind, func.count()).group_by(t.case_classes.c.kind)
-        return {kind: n for kind, n in self.session.execute(stmt)}
+        return {kind: n for kind, n in self.conn.execute(stmt)}
 
     def count_standards(self) -> int:
-        return self.session.scalar(select(func.count()).select_from(t.case_standards)) or 0
+        return self.conn.scalar(select(func.count()).select_from(t.case_standards)) or 0
 
 
 class CalendarRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
     def schedules(self) -> list[Schedule]:
         out = []
-        for r in self.session.execute(select(t.work_schedules).order_by(t.work_schedules.c.id)):
+        for r in self.conn.execute(select(t.work_schedules).order_by(t.work_schedules.c.id)):
             season = None
             if r.season_start and r.season_end:
                 season = (_month_day(r.season_start), _month_day(r.season_end))
@@ -340,34 +339,34 @@ class CalendarRepository:
             "season_start": f"{season[0][0]:02d}-{season[0][1]:02d}" if season else None,
             "season_end": f"{season[1][0]:02d}-{season[1][1]:02d}" if season else None,
         }
-        upsert(self.session, t.work_schedules, [row], ["name"])
+        upsert(self.conn, t.work_schedules, [row], ["name"])
 
     def delete_schedule(self, name: str) -> bool:
-        result = self.session.execute(delete(t.work_schedules).where(t.work_schedules.c.name == name))
+        result = self.conn.execute(delete(t.work_schedules).where(t.work_schedules.c.name == name))
         return bool(cast(CursorResult[Any], result).rowcount)
 
     def overrides(self) -> dict[date, tuple[bool, str]]:
         stmt = select(t.calendar_overrides).order_by(t.calendar_overrides.c.day)
-        return {r.day: (r.workday, r.reason) for r in self.session.execute(stmt)}
+        return {r.day: (r.workday, r.reason) for r in self.conn.execute(stmt)}
 
     def set_override(self, day: date, workday: bool, reason: str) -> None:
-        upsert(self.session, t.calendar_overrides, [{"day": day, "workday": workday, "reason": reason}], ["day"])
+        upsert(self.conn, t.calendar_overrides, [{"day": day, "workday": workday, "reason": reason}], ["day"])
 
     def delete_override(self, day: date) -> bool:
-        result = self.session.execute(delete(t.calendar_overrides).where(t.calendar_overrides.c.day == day))
+        result = self.conn.execute(delete(t.calendar_overrides).where(t.calendar_overrides.c.day == day))
         return bool(cast(CursorResult[Any], result).rowcount)
 
 
 class PolicyRepository:
     """Step limits and routing rules: the city's rules for timing and dispatching cases."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
     def step_limits(self) -> dict[tuple[str, str, str], TimeLimit]:
         return {
             (r.step, r.urgency, r.area_class): TimeLimit(Decimal(r.value), r.unit)
-            for r in self.session.execute(select(t.step_limits))
+            for r in self.conn.execute(select(t.step_limits))
         }
 
     def put_step_limits(self, limits: dict[tuple[str, str, str], TimeLimit]) -> None:
@@ -375,20 +374,20 @@ class PolicyRepository:
             {"step": step, "urgency": urgency, "area_class": area, "value": limit.value, "unit": limit.unit}
             for (step, urgency, area), limit in limits.items()
         ]
-        upsert(self.session, t.step_limits, rows, ["step", "urgency", "area_class"])
+        upsert(self.conn, t.step_limits, rows, ["step", "urgency", "area_class"])
 
     def routing_rules(self) -> list[tuple[ClassSelector, str | None, str, int]]:
         """(class selector, region code or None, department credit code, priority)."""
         stmt = select(t.routing_rules).order_by(t.routing_rules.c.priority.desc(), t.routing_rules.c.id)
         return [
             (ClassSelector(ClassKind(r.class_kind), r.code_prefix), r.region_code, r.department_code, r.priority)
-            for r in self.session.execute(stmt)
+            for r in self.conn.execute(stmt)
         ]
 
     def add_routing_rule(
         self, selector: ClassSelector, region_code: str | None, department: str, priority: int
     ) -> None:
-        self.session.execute(
+        self.conn.execute(
             t.routing_rules.insert().values(
                 class_kind=selector.kind.value,
                 code_prefix=selector.code_prefix,
@@ -405,12 +404,12 @@ def _month_day(text: str) -> tuple[int, int]:
 
 
 class SettingsRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
     def get(self, key: str, default: Any = None) -> Any:
-        value = self.session.scalar(select(t.settings.c.value).where(t.settings.c.key == key))
+        value = self.conn.scalar(select(t.settings.c.value).where(t.settings.c.key == key))
         return default if value is None else json.loads(value)
 
     def set(self, key: str, value: Any) -> None:
-        upsert(self.session, t.settings, [{"key": key, "value": json.dumps(value, ensure_ascii=False)}], ["key"])
+        upsert(self.conn, t.settings, [{"key": key, "value": json.dumps(value, ensure_ascii=False)}], ["key"])

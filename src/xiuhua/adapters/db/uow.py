@@ -1,10 +1,11 @@
-"""The unit of work: one session, one transaction per use case, rolled back unless committed."""
+"""The unit of work: one connection and one transaction per use case, rolled back unless committed."""
 
 from __future__ import annotations
 
 from types import TracebackType
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine
+from sqlalchemy.engine import Transaction
 
 from xiuhua.adapters.db.case_repository import CaseRepository
 from xiuhua.adapters.db.repositories import (
@@ -19,33 +20,45 @@ from xiuhua.adapters.db.repositories import (
 
 
 class SqlUnitOfWork:
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
-        self.session_factory = session_factory
+    """Bound to an Engine (a connection per use case), or to an open Connection, where each use case
+    becomes a savepoint: how the tests run many use cases inside one transaction they roll back."""
+
+    def __init__(self, bind: Engine | Connection) -> None:
+        self.bind = bind
         self.committed = False
 
     def __enter__(self) -> SqlUnitOfWork:
-        self.session = self.session_factory()
-        self.regions = RegionRepository(self.session)
-        self.organizations = OrganizationRepository(self.session)
-        self.staff = StaffRepository(self.session)
-        self.catalog = CatalogRepository(self.session)
-        self.calendar = CalendarRepository(self.session)
-        self.settings = SettingsRepository(self.session)
-        self.policy = PolicyRepository(self.session)
-        self.cases = CaseRepository(self.session)
+        if isinstance(self.bind, Engine):
+            self.connection = self.bind.connect()
+            self._tx: Transaction = self.connection.begin()
+        else:
+            self.connection = self.bind
+            self._tx = self.connection.begin_nested()
+        conn = self.connection
+        self.regions = RegionRepository(conn)
+        self.organizations = OrganizationRepository(conn)
+        self.staff = StaffRepository(conn)
+        self.catalog = CatalogRepository(conn)
+        self.calendar = CalendarRepository(conn)
+        self.settings = SettingsRepository(conn)
+        self.policy = PolicyRepository(conn)
+        self.cases = CaseRepository(conn)
         self.committed = False
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if not self.committed:
-            self.session.rollback()
-        self.session.close()
+        if self._tx.is_active:
+            self._tx.rollback()
+        if isinstance(self.bind, Engine):
+            self.connection.close()
 
     def rollback(self) -> None:
-        self.session.rollback()
+        """Undo this use case's writes and start afresh within the same unit of work."""
+        self._tx.rollback()
+        self._tx = self.connection.begin() if isinstance(self.bind, Engine) else self.connection.begin_nested()
 
     def commit(self) -> None:
-        self.session.commit()
+        self._tx.commit()
         self.committed = True
