@@ -89,7 +89,7 @@ def test_db_upgrade_and_current(database: str) -> None:
 
 
 def test_demo_then_export_and_import(database: str, tmp_path: Path) -> None:
-    code, out, err = run("demo")
+    code, out, err = run("demo", "--no-simulate", "--no-serve")
     assert code == 0, err
     assert "开封演示城市已就绪" in out and "2528" in out
     assert "完成" in err  # the progress bar
@@ -105,7 +105,7 @@ def test_demo_then_export_and_import(database: str, tmp_path: Path) -> None:
 
 
 def test_import_of_a_real_city_sheet_reports_rows(database: str) -> None:
-    assert run("demo")[0] == 0
+    assert run("demo", "--no-simulate", "--no-serve")[0] == 0
     sheet = SHARED / "standards" / "case_standards_yuncheng_2013.csv"
     code, out, err = run("catalog", "import-standards", str(sheet))
     assert code == 2
@@ -146,9 +146,10 @@ def test_demo_on_postgresql(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("XIUHUA_DATABASE_URL", url)
     get_settings.cache_clear()
     try:
-        code, out, err = run("demo")
+        code, out, err = run("demo", "--days", "2", "--rate", "15", "--start", "2026-03-02", "--no-serve")
         assert code == 0, err
-        assert "postgresql" in out and "2528" in out
+        assert "postgresql" in out and "2528" in out and "模拟 2026-03-02 至 2026-03-03" in out
+        assert run("audit", "verify")[0] == 0
         code, out, _ = run("deadline", "--start", "2026-09-30T16:00+08:00", "--limit", "4工作时")
         assert out.strip() == "2026-10-08T10:00:00+08:00"
     finally:
@@ -170,3 +171,81 @@ def test_next_years_holidays_can_be_loaded(database: str, tmp_path: Path) -> Non
     assert run(*args)[1].strip() == "2027-01-04T09:00:00+08:00"
     code, _, _ = run("calendar", "export-days", str(tmp_path / "out.xlsx"))
     assert code == 0 and (tmp_path / "out.xlsx").exists()
+
+
+def test_case_commands_worker_and_audit(database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XIUHUA_EVIDENCE_DIR", str(tmp_path / "evidence"))
+    assert run("demo", "--no-simulate", "--no-serve")[0] == 0
+    photo = tmp_path / "p.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 32)
+    where = ("--lon", "114.3455", "--lat", "34.807", "--address", "龙亭公园东门", "--community", "410202001009")
+    code, out, err = run(
+        "case", "report", "--as", "supervisor_410202001", "--code", "01001", "--description", "井盖缺失",
+        *where, "--photo", str(photo),
+    )  # fmt: skip
+    assert code == 0, err
+    case_no = out.strip()
+    assert len(case_no) == 14
+    assert len(list((tmp_path / "evidence").rglob("*"))) >= 1  # stored by content hash
+    assert run("case", "act", case_no, "accept", "--as", "acceptor1")[0] == 0
+    code, _, err = run("case", "act", case_no, "立案", "--as", "shiftleader1")
+    assert code == 2 and "case.no_standard" in err
+    code, out, err = run("case", "act", case_no, "dispatch", "--as", "acceptor1")
+    assert code == 1 and "case.transition_not_allowed" in err and "待立案" in err
+    code, _, err = run("case", "act", case_no, "accept", "--as", "nobody")
+    assert code == 1 and "staff.not_found" in err
+    code, out, _ = run("case", "show", case_no)
+    assert code == 0 and "待立案" in out and "受理" in out
+    code, out, _ = run("worker", "--once")
+    assert code == 0 and "超期" in out
+    code, out, _ = run("audit", "verify")
+    assert code == 0 and "哈希链全部吻合" in out
+    import sqlite3
+
+    with sqlite3.connect(database.removeprefix("sqlite:///")) as conn:
+        conn.execute("update case_log set actor = 'someone' where seq = 2")
+    code, _, err = run("audit", "verify")
+    assert code == 1 and f"案件 {case_no} 第 2 条" in err
+
+
+def test_policy_commands(database: str, tmp_path: Path) -> None:
+    path = tmp_path / "limits.csv"
+    assert run("policy", "export-step-limits", str(path))[0] == 0
+    text = path.read_text(encoding="utf-8-sig")
+    assert "accept,*,*,0.25工作时" in text
+    path.write_text(text.replace("accept,*,*,0.25工作时", "accept,*,*,0.5工作时"), encoding="utf-8")
+    assert run("policy", "import-step-limits", str(path))[0] == 0
+    assert "accept,*,*,0.5工作时" in (run("policy", "export-step-limits", str(path)) and path.read_text("utf-8-sig"))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("step,urgency,area_class,time_limit\nlunch,*,*,1工作时\n", encoding="utf-8")
+    code, _, err = run("policy", "import-step-limits", str(bad))
+    assert code == 2 and "第 2 行" in err and "policy.bad_step" in err
+    assert run("policy", "set", "duplicate_radius_m", "80")[1].strip() == "duplicate_radius_m = 80.0"
+    code, _, err = run("policy", "set", "duplicate_radius_m", "far")
+    assert code == 2 and "policy.bad_value" in err
+
+
+def test_simulated_demo_is_deterministic_and_audited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    outputs = []
+    for name in ("a", "b"):
+        url = f"sqlite:///{tmp_path / name}.db"
+        monkeypatch.setenv("XIUHUA_DATABASE_URL", url)
+        monkeypatch.setenv("XIUHUA_EVIDENCE_DIR", str(tmp_path / "evidence"))
+        get_settings.cache_clear()
+        code, out, err = run(
+            "demo", "--days", "4", "--seed", "3", "--start", "2026-03-02", "--rate", "30", "--no-serve"
+        )
+        assert code == 0, err
+        outputs.append(out.split("数据库：")[1].split("\n", 1)[1])  # the summary after the database line
+        assert run("audit", "verify")[0] == 0
+        again = run("demo", "--days", "4", "--start", "2026-03-02", "--no-serve")[1]
+        assert "跳过模拟" in again  # a second run keeps the existing month
+    get_settings.cache_clear()
+    assert outputs[0] == outputs[1]
+    assert "模拟 2026-03-02 至 2026-03-05（种子 3）" in outputs[0] and "已结案" in outputs[0]
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "b.db") as conn:
+        conn.execute("update case_log set reason = '改写' where id = 10")
+    code, _, err = run("audit", "verify")
+    assert code == 1 and "日志被篡改：案件" in err

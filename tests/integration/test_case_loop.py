@@ -330,3 +330,17 @@ def test_audit_catches_an_edited_and_a_removed_row(city: City) -> None:
         city.uow.connection.execute(text(f"delete from case_log where seq = 2 and {of_case}"), {"n": a})
         city.uow.commit()
     assert [x.case_no for x in verify_log(city.uow).broken] == [a, b]
+
+
+def test_parking_an_overdue_case_clears_overdue_and_the_sweep_copes(city: City) -> None:
+    case_no = city.report().case_no
+    handler = city.to_dispatched(case_no)  # due 11:15
+    city.clock.set(at("2026-03-03 11:30"))
+    assert sweep(city.uow, city.clock, city.policy).overdue == 1
+    city.act(case_no, Action.REQUEST_PARK, handler, reason="需列入改造计划")
+    city.act(case_no, Action.APPROVE, "dispatcher_410202")
+    case = city.case(case_no)
+    assert case.state is State.PARKED and case.due_at is None and not case.overdue
+    city.clock.set(at("2026-03-05 10:00"))
+    report = sweep(city.uow, city.clock, city.policy)
+    assert report.urged == [] and report.overdue == 0

@@ -343,6 +343,7 @@ class Case:
         if old is new and not restart:
             if new is Step.DISPOSE and current is not None:
                 current.due_at = self.disposal_due(timing)
+                self.overdue = current.due_at is not None and current.due_at < now  # parked: not overdue
             return None
         if current is not None:
             current.done_at, current.outcome = now, action

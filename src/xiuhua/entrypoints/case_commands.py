@@ -9,12 +9,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from xiuhua.adapters.tabular import read_table, write_table
 from xiuhua.domain.case import Location, Urgency
 from xiuhua.domain.errors import InvalidInputError, NotFoundError
 from xiuhua.domain.evidence import StoredFile
 from xiuhua.domain.org import ClassKind
 from xiuhua.domain.workflow import ACTION_LABELS, SOURCE_LABELS, STATE_LABELS, Action, Source
-from xiuhua.entrypoints.console import err, out, progress_bar, reports_errors, runtime
+from xiuhua.entrypoints.console import SkipInvalid, err, out, print_report, progress_bar, reports_errors, runtime
+from xiuhua.services import policy as policy_service
 from xiuhua.services.actors import load_actor
 from xiuhua.services.audit import verify_log
 from xiuhua.services.cases import ActOnCase, ReportCase, act_on_case, report_case
@@ -22,6 +24,9 @@ from xiuhua.services.deadlines import sweep
 
 case_app = typer.Typer(help="案件：上报、办理、查看（按角色与管辖范围校验）。", no_args_is_help=True)
 audit_app = typer.Typer(help="审计：校验案件日志的哈希链。", no_args_is_help=True)
+policy_app = typer.Typer(
+    help="办案规则：各环节时限、派遣路由、督办与重复判定等设置（CSV/XLSX）。", no_args_is_help=True
+)
 
 As = Annotated[str, typer.Option("--as", help="以哪个账号办理（用户名）")]
 Photos = Annotated[list[Path] | None, typer.Option("--photo", help="照片文件（JPEG/PNG/WebP），可重复")]
@@ -30,6 +35,7 @@ Photos = Annotated[list[Path] | None, typer.Option("--photo", help="照片文件
 def register(app: typer.Typer) -> None:
     app.add_typer(case_app, name="case")
     app.add_typer(audit_app, name="audit")
+    app.add_typer(policy_app, name="policy")
     app.command("worker")(worker)
 
 
@@ -212,3 +218,58 @@ def audit_verify() -> None:
             err.print(f"  另：案件 {other.case_no} 第 {other.seq} 条：{other.problem}", markup=False)
         raise typer.Exit(1)
     out.print(f"日志完整：{result.cases} 个案件，{result.rows} 条记录，哈希链全部吻合")
+
+
+@policy_app.command("export-step-limits")
+@reports_errors
+def policy_export_step_limits(path: Path) -> None:
+    """导出各环节时限（受理、核实、立案、派遣、核查派发、核查、结案、督办）。"""
+    count = write_table(path, policy_service.STEP_LIMIT_COLUMNS, policy_service.export_step_limits(runtime().uow()))
+    out.print(f"已导出 {count} 条到 {path}")
+
+
+@policy_app.command("import-step-limits")
+@reports_errors
+def policy_import_step_limits(path: Path, skip_invalid: SkipInvalid = False) -> None:
+    """导入环节时限：列 step, urgency（normal/urgent/*）, area_class（A/B/C/*）, time_limit。"""
+    rt = runtime()
+    report = policy_service.import_step_limits(read_table(path), rt.uow(), rt.calendar(), skip_invalid=skip_invalid)
+    print_report(report, "环节时限")
+
+
+@policy_app.command("export-routing")
+@reports_errors
+def policy_export_routing(path: Path) -> None:
+    """导出派遣路由规则。"""
+    count = write_table(path, policy_service.ROUTING_COLUMNS, policy_service.export_routing(runtime().uow()))
+    out.print(f"已导出 {count} 条到 {path}")
+
+
+@policy_app.command("import-routing")
+@reports_errors
+def policy_import_routing(path: Path, skip_invalid: SkipInvalid = False) -> None:
+    """以文件替换派遣路由规则：列 class（如 matter:06001）, region_code, department_code, priority。"""
+    print_report(
+        policy_service.import_routing(read_table(path), runtime().uow(), skip_invalid=skip_invalid), "路由规则"
+    )
+
+
+@policy_app.command("set")
+@reports_errors
+def policy_set(
+    key: Annotated[str, typer.Argument(help="设置项，见 xiuhua policy show")],
+    value: Annotated[str, typer.Argument(help="新值")],
+) -> None:
+    """修改一项办案设置。"""
+    rt = runtime()
+    stored = policy_service.set_case_setting(key, value, rt.uow(), rt.calendar())
+    out.print(f"{key} = {stored}")
+
+
+@policy_app.command("show")
+@reports_errors
+def policy_show() -> None:
+    """显示办案设置的当前值。"""
+    with runtime().uow() as uow:
+        for key, default in policy_service.CASE_SETTINGS.items():
+            out.print(f"{key} = {uow.settings.get(key, default)}")

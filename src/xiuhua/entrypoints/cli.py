@@ -14,12 +14,12 @@ from rich.table import Table
 from xiuhua.adapters import holidays
 from xiuhua.adapters.db import engine as db_engine
 from xiuhua.adapters.tabular import read_table, write_table
-from xiuhua.bootstrap import bootstrap, demo_sources
+from xiuhua.bootstrap import bootstrap
 from xiuhua.domain.calendar import Schedule, TimeLimit, parse_periods
 from xiuhua.domain.errors import InvalidInputError
-from xiuhua.domain.org import ClassKind, Role
+from xiuhua.domain.org import ClassKind
 from xiuhua.domain.standards import code_from_2013, code_to_2013
-from xiuhua.entrypoints import case_commands
+from xiuhua.entrypoints import case_commands, demo_command
 from xiuhua.entrypoints.console import (
     SkipInvalid,
     err,
@@ -28,13 +28,11 @@ from xiuhua.entrypoints.console import (
     parse_moment,
     parse_pause,
     print_report,
-    progress_bar,
     reports_errors,
     runtime,
 )
 from xiuhua.services import calendar as calendar_service
 from xiuhua.services import catalog, org
-from xiuhua.services.demo import build_demo
 
 app = typer.Typer(
     help="绣花 Xiuhua：数字城管平台命令行。", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
@@ -48,6 +46,7 @@ app.add_typer(calendar_app, name="calendar")
 app.add_typer(org_app, name="org")
 app.add_typer(catalog_app, name="catalog")
 case_commands.register(app)
+demo_command.register(app)
 
 
 # ----- db ------------------------------------------------------------------------------------------
@@ -66,30 +65,6 @@ def db_current() -> None:
     """显示数据库当前的结构版本与最新版本。"""
     rt = bootstrap(migrate=False)
     out.print(f"当前 {db_engine.current_revision(rt.engine) or '（空库）'}，最新 {db_engine.head_revision()}")
-
-
-# ----- demo ----------------------------------------------------------------------------------------
-@app.command()
-@reports_errors
-def demo() -> None:
-    """建立开封演示城市（区划、目录、立案标准、单位、人员、日历）并打印所建内容。"""
-    rt = runtime()
-    with progress_bar() as report:
-        summary = build_demo(demo_sources(), rt.uow(), rt.calendar(), report)
-    table = Table(title="开封演示城市已就绪")
-    table.add_column("内容")
-    table.add_column("数量", justify="right")
-    for level, label in (("city", "市"), ("district", "区县"), ("street", "街道乡镇"), ("community", "社区村")):
-        table.add_row(f"行政区划·{label}", str(summary.regions.get(level, 0)))
-    table.add_row("部件类别", str(summary.classes.get("component", 0)))
-    table.add_row("事项类别", str(summary.classes.get("matter", 0)))
-    table.add_row("立案结案标准", str(summary.standards))
-    for kind, label in (("supervision_center", "监督中心"), ("command_center", "指挥中心"), ("department", "专业部门")):
-        table.add_row(label, str(summary.organizations.get(kind, 0)))
-    for role in Role:
-        table.add_row(f"账号·{role.label}", str(summary.staff.get(role.value, 0)))
-    out.print(table)
-    out.print(f"数据库：{rt.engine.url.render_as_string()}", soft_wrap=True, highlight=False)
 
 
 # ----- working time --------------------------------------------------------------------------------

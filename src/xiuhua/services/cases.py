@@ -131,6 +131,7 @@ class Acted:
     state: State
     due_at: datetime | None
     seq: int
+    department_code: str | None = None
 
 
 def act_on_case(cmd: ActOnCase, uow: UnitOfWork, clock: Clock, policy: CasePolicy) -> Acted:
@@ -167,7 +168,7 @@ def act_on_case(cmd: ActOnCase, uow: UnitOfWork, clock: Clock, policy: CasePolic
         uow.cases.save(case)
         _record_photos(uow, case, PHOTO_STAGE.get(cmd.action, PhotoStage.BEFORE), cmd.photos, now)
         uow.commit()
-    return Acted(case.case_no, case.state, case.due_at, entry.seq)
+    return Acted(case.case_no, case.state, case.due_at, entry.seq, case.department_code)
 
 
 def _record_photos(

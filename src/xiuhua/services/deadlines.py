@@ -35,7 +35,9 @@ def sweep(uow: UnitOfWork, clock: Clock, policy: CasePolicy) -> SweepReport:
         to_urge = [
             case_no
             for case_no, due_at, urged_at, entered_at in uow.cases.overdue_in(URGEABLE)
-            if (urged_at is None or urged_at < entered_at) and now >= calendar.deadline(due_at, policy.auto_urge_after)
+            if due_at is not None
+            and (urged_at is None or urged_at < entered_at)
+            and now >= calendar.deadline(due_at, policy.auto_urge_after)
         ]
         report.overnight = [
             case_no

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from xiuhua.domain.calendar import TimeLimit
-from xiuhua.domain.case import DEFAULT_STEP_LIMITS, Timing
+from xiuhua.adapters.tabular import Row
+from xiuhua.domain.calendar import TimeLimit, WorkCalendar
+from xiuhua.domain.case import DEFAULT_STEP_LIMITS, Timing, Urgency
+from xiuhua.domain.errors import InvalidInputError
+from xiuhua.domain.org import ClassSelector, OrgKind
 from xiuhua.domain.routing import Router, RoutingRule
 from xiuhua.services.calendar import load_calendar
+from xiuhua.services.importing import ImportReport, RowError, check_columns, parse_rows, settle
 from xiuhua.services.ports import StatutoryDays, UnitOfWork
 
 # Settings keys (table `settings`) with their defaults.
@@ -38,8 +43,7 @@ def load_policy(uow: UnitOfWork, statutory: StatutoryDays) -> CasePolicy:
     with uow:
         limits = {key: TimeLimit.parse(text) for key, text in DEFAULT_STEP_LIMITS.items()}
         limits.update(uow.policy.step_limits())
-        rules = [RoutingRule(sel, region, dept, prio) for sel, region, dept, prio in uow.policy.routing_rules()]
-        router = Router(rules, uow.organizations.all())
+        router = Router(uow.policy.routing_rules(), uow.organizations.all())
         setting = {key: uow.settings.get(key, default) for key, default in CASE_SETTINGS.items()}
     for limit in limits.values():
         calendar.unit_of(limit.unit)  # a bad unit in the table fails here, not at the first case
@@ -52,3 +56,113 @@ def load_policy(uow: UnitOfWork, statutory: StatutoryDays) -> CasePolicy:
         repeat_radius_m=float(str(setting["repeat_radius_m"])),
         repeat_window=timedelta(days=float(str(setting["repeat_window_days"]))),
     )
+
+
+# ----- editing the rules (tables a bureau exchanges as CSV/XLSX) ----------------------------------------
+STEP_LIMIT_COLUMNS = ("step", "urgency", "area_class", "time_limit")
+ROUTING_COLUMNS = ("class", "region_code", "department_code", "priority")
+STEPS = ("accept", "verify", "file", "dispatch", "send_check", "check", "close", "urge")
+
+
+def _parse_step_limit(row: Row, calendar: WorkCalendar) -> tuple[tuple[str, str, str], TimeLimit]:
+    step, urgency, area = row.get("step"), row.get("urgency") or "*", (row.get("area_class") or "*").upper()
+    if step not in STEPS:
+        raise InvalidInputError("policy.bad_step", f"环节“{step}”无效，可用：{'、'.join(STEPS)}")
+    if urgency not in ("*", *(u.value for u in Urgency)):
+        raise InvalidInputError("policy.bad_urgency", f"紧急程度“{urgency}”无效，应为 normal、urgent 或 *")
+    if area not in ("*", "A", "B", "C"):
+        raise InvalidInputError("standard.bad_area_class", f"区域类别“{area}”无效，应为 A、B、C 或 *")
+    limit = TimeLimit.parse(row.get("time_limit"))
+    calendar.unit_of(limit.unit)
+    return (step, urgency, area), limit
+
+
+def import_step_limits(
+    rows: Sequence[Row], uow: UnitOfWork, calendar: WorkCalendar, *, skip_invalid: bool = False
+) -> ImportReport:
+    """Set the time limits of the steps other than disposal, per step × urgency × area class."""
+    check_columns(rows, "step", "time_limit")
+    parsed, errors = parse_rows(rows, lambda r: _parse_step_limit(r, calendar))
+    first: dict[tuple[str, str, str], int] = {}
+    limits: dict[tuple[str, str, str], TimeLimit] = {}
+    for row, (key, limit) in parsed:
+        if key in first:
+            errors.append(RowError(row.number, "policy.duplicate", f"与第 {first[key]} 行重复"))
+            continue
+        first[key], limits[key] = row.number, limit
+    skipped = settle(errors, skip_invalid)
+    with uow:
+        uow.policy.put_step_limits(limits)
+        uow.commit()
+    return ImportReport(len(limits), skipped)
+
+
+def export_step_limits(uow: UnitOfWork) -> list[tuple[str, ...]]:
+    """The limits in force: the stored ones over the product's defaults."""
+    with uow:
+        stored = uow.policy.step_limits()
+    limits = {key: TimeLimit.parse(text) for key, text in DEFAULT_STEP_LIMITS.items()} | stored
+    return [(*key, str(limit)) for key, limit in sorted(limits.items())]
+
+
+def _parse_rule(row: Row, regions: set[str], departments: set[str]) -> RoutingRule:
+    selector = ClassSelector.parse(row.get("class"))
+    region = row.get("region_code") or None
+    if region and region not in regions:
+        raise InvalidInputError("policy.unknown_region", f"区划 {region} 不存在")
+    department = row.get("department_code").upper()
+    if department not in departments:
+        raise InvalidInputError("policy.unknown_department", f"处置部门 {department} 不存在")
+    try:
+        priority = int(row.get("priority") or 0)
+    except ValueError:
+        raise InvalidInputError("policy.bad_priority", f"优先级“{row.get('priority')}”应为整数") from None
+    return RoutingRule(selector, region, department, priority)
+
+
+def import_routing(rows: Sequence[Row], uow: UnitOfWork, *, skip_invalid: bool = False) -> ImportReport:
+    """Replace the explicit routing rules (they take precedence over departments' own class lists)."""
+    check_columns(rows, "class", "department_code")
+    with uow:
+        regions = uow.regions.codes()
+        departments = {o.code for o in uow.organizations.all() if o.kind is OrgKind.DEPARTMENT}
+    parsed, errors = parse_rows(rows, lambda r: _parse_rule(r, regions, departments))
+    skipped = settle(errors, skip_invalid)
+    with uow:
+        uow.policy.replace_routing_rules([rule for _, rule in parsed])
+        uow.commit()
+    return ImportReport(len(parsed), skipped)
+
+
+def export_routing(uow: UnitOfWork) -> list[tuple[str, ...]]:
+    with uow:
+        return [
+            (str(r.selector), r.region_code or "", r.department_code, str(r.priority))
+            for r in uow.policy.routing_rules()
+        ]
+
+
+def set_case_setting(key: str, value: str, uow: UnitOfWork, calendar: WorkCalendar) -> object:
+    """Change one of CASE_SETTINGS, typed like its default; returns the stored value."""
+    if key not in CASE_SETTINGS:
+        raise InvalidInputError("policy.unknown_setting", f"未知的设置“{key}”，可用：{'、'.join(CASE_SETTINGS)}")
+    default = CASE_SETTINGS[key]
+    parsed: object
+    if isinstance(default, bool):
+        if value.lower() not in ("true", "false", "1", "0", "是", "否"):
+            raise InvalidInputError("policy.bad_value", f"“{key}”应为 是/否")
+        parsed = value.lower() in ("true", "1", "是")
+    elif isinstance(default, int):
+        try:
+            parsed = float(value)
+        except ValueError:
+            raise InvalidInputError("policy.bad_value", f"“{key}”应为数字") from None
+        if parsed < 0:
+            raise InvalidInputError("policy.bad_value", f"“{key}”不能为负数")
+    else:
+        calendar.unit_of(TimeLimit.parse(value).unit)
+        parsed = value
+    with uow:
+        uow.settings.set(key, parsed)
+        uow.commit()
+    return parsed

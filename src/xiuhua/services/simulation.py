@@ -21,6 +21,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, timezone
+from decimal import Decimal
 from functools import partial
 from zoneinfo import ZoneInfo
 
@@ -68,9 +69,10 @@ LEADER_URGE_SHARE = 0.03
 SELF_DISPOSAL_REJECT_SHARE = 0.10
 REST_DAY_PATROL_SHARE = 0.35  # supervisors' reports on a rest day, relative to a workday
 PATROL_SOURCES = frozenset({Source.SUPERVISOR, Source.SELF_DISPOSAL, Source.LEADER, Source.TRANSFER})
-APPROVAL_LIMIT = TimeLimit.parse("2工作时")  # how soon the dispatcher answers a return request
-EXTENSION_REVIEW_LIMIT = TimeLimit.parse("1工作日")  # an extension is reviewed (the disposal clock waits)
-PARK_REVIEW_LIMIT = TimeLimit.parse("2工作日")  # a parking request is reviewed longer
+APPROVAL_LIMIT = TimeLimit.parse("4工作时")  # how soon the dispatcher answers a return request
+EXTENSION_REVIEW_LIMIT = TimeLimit.parse("2工作日")  # an extension is reviewed (the disposal clock waits)
+PARK_REVIEW_LIMIT = TimeLimit.parse("3工作日")  # a parking request is reviewed longer
+_TICK, _TICK_SECONDS = TimeLimit.parse("0.01工作时"), timedelta(seconds=36)
 DAY_START, DAY_END = time(7), time(22)  # when citizens call and staff act, unless a deadline needs the night
 
 ACCEPTORS = ("acceptor1", "acceptor2", "acceptor3")
@@ -304,7 +306,7 @@ class _Simulation:
         if not workday:
             return timedelta(hours=r.uniform(9, 17))
         shift = r.random()
-        day_shift = {Source.SUPERVISOR: 0.82, Source.SELF_DISPOSAL: 0.6}.get(source, 1.0)
+        day_shift = {Source.SUPERVISOR: 0.82, Source.SELF_DISPOSAL: 0.45}.get(source, 1.0)
         if shift < day_shift:
             minute = r.uniform(0, 480)  # on patrol in working hours: 08:00–12:00, 14:00–18:00
             return timedelta(minutes=480 + minute if minute < 240 else 840 + minute - 240)
@@ -441,18 +443,33 @@ class _Simulation:
     def later(self, moment: datetime, case: _Case, action: Action, username: str, **params: object) -> None:
         self.at(moment, partial(self.then, case, action, username, **params))
 
-    def when(self, due: datetime | None, *, late_share: float = LATE_SHARE, cap: timedelta | None = None) -> datetime:
-        """When a member of staff acts on a step due at ``due``: mostly before it, sometimes after."""
+    def when(
+        self,
+        due: datetime | None,
+        *,
+        late_share: float = LATE_SHARE,
+        cap: timedelta | None = None,
+        office: bool = False,
+    ) -> datetime:
+        """When a member of staff acts on a step due at ``due``: mostly before it, sometimes after.
+
+        Office work (reviews, audits) happens in working time; the rest between 07:00 and 22:00 unless
+        the deadline needs a night shift.
+        """
         r, now = self.rng, self.clock.now()
-        if due is None or due <= now + timedelta(minutes=2):
-            return self.daytime(now + timedelta(minutes=r.uniform(20, 180)), None)
-        span = due - now
-        if cap is not None and span > cap:
-            span, due = cap, now + cap
-        if r.random() < late_share:
-            overrun = max(span * r.uniform(0.2, 1.0), timedelta(minutes=r.uniform(10, 360)))
-            return self.daytime(due + overrun, None)
-        return self.daytime(now + span * r.uniform(0.1, 0.9), due)
+        moment, target = now + timedelta(minutes=r.uniform(20, 180)), None
+        if due is not None and due > now + timedelta(minutes=2):
+            span = due - now
+            if cap is not None and span > cap:
+                span, due = cap, now + cap
+            if r.random() < late_share:
+                moment = due + max(span * r.uniform(0.2, 1.0), timedelta(minutes=r.uniform(10, 360)))
+            elif office:  # a share of the working time left before the deadline
+                worked = self.calendar.elapsed(now, due).total_seconds() / 3600 * r.uniform(0.1, 0.9)
+                return self.calendar.deadline(now, TimeLimit(Decimal(f"{worked:.2f}"), "工作时"))
+            else:
+                moment, target = now + span * r.uniform(0.1, 0.9), due
+        return self.office_time(moment, target) if office else self.daytime(moment, target)
 
     def daytime(self, moment: datetime, due: datetime | None) -> datetime:
         """Move an action that would fall in the night to the next morning, unless that misses ``due``."""
@@ -461,10 +478,20 @@ class _Simulation:
             return moment
         day = local.date() + timedelta(days=1) if local.time() >= DAY_END else local.date()
         morning = datetime.combine(day, DAY_START, tzinfo=self.zone).astimezone(UTC)
+        return self._shift(moment, morning, due)
+
+    def office_time(self, moment: datetime, due: datetime | None) -> datetime:
+        """Move an action outside working time to the start of the next working period."""
+        opens = self.calendar.deadline(moment, _TICK) - _TICK_SECONDS
+        if opens <= moment + timedelta(seconds=1):
+            return moment
+        return self._shift(moment, opens, due)
+
+    def _shift(self, moment: datetime, opens: datetime, due: datetime | None) -> datetime:
         if due is None:
-            return morning + timedelta(minutes=self.rng.uniform(0, 120))
-        if morning + timedelta(minutes=5) < due:
-            return morning + (due - morning) * self.rng.uniform(0.1, 0.9)
+            return opens + timedelta(minutes=self.rng.uniform(0, 90))
+        if opens + timedelta(minutes=5) < due:
+            return opens + min(due - opens, timedelta(minutes=90)) * self.rng.uniform(0.1, 0.9)
         return moment  # night duty: the deadline runs through the night (urgent cases)
 
     def approval_due(self) -> datetime:
@@ -484,9 +511,10 @@ class _Simulation:
                 self.later(self.when(due), case, A.ACCEPT, acceptor)
         elif s is State.SELF_DISPOSED:
             if r.random() < SELF_DISPOSAL_REJECT_SHARE:
-                self.later(self.when(due), case, A.REJECT, SHIFT_LEADER, reason=r.choice(SELF_DISPOSAL_REJECT_REASONS))
+                reason = r.choice(SELF_DISPOSAL_REJECT_REASONS)
+                self.later(self.when(due, office=True), case, A.REJECT, SHIFT_LEADER, reason=reason)
             else:
-                self.later(self.when(due), case, A.CLOSE, SHIFT_LEADER)
+                self.later(self.when(due, office=True), case, A.CLOSE, SHIFT_LEADER)
         elif s is State.VERIFYING:
             if r.random() < REFUTE_SHARE:
                 case.refuted = True
@@ -506,9 +534,9 @@ class _Simulation:
         elif s is State.DISPATCHED:
             self.plan_disposal(case, due)
         elif s is State.RETURN_REQUESTED:
-            self.later(self.when(self.approval_due()), case, A.APPROVE, case.dispatcher)
+            self.later(self.when(self.approval_due(), office=True), case, A.APPROVE, case.dispatcher)
         elif s is State.EXTENSION_REQUESTED:
-            review = self.when(self.calendar.deadline(self.clock.now(), EXTENSION_REVIEW_LIMIT))
+            review = self.when(self.calendar.deadline(self.clock.now(), EXTENSION_REVIEW_LIMIT), office=True)
             if r.random() < EXTENSION_APPROVED_SHARE:
                 self.later(review, case, A.APPROVE, case.dispatcher)
             else:
@@ -518,7 +546,7 @@ class _Simulation:
             self.review_park(case, due)
         elif s is State.PARKED:
             if r.random() < RESUME_SHARE:
-                moment = self.daytime(self.clock.now() + timedelta(days=r.uniform(2, 10)), None)
+                moment = self.office_time(self.clock.now() + timedelta(days=r.uniform(2, 10)), None)
                 self.later(moment, case, A.RESUME, case.dispatcher, reason=r.choice(RESUME_REASONS))
         elif s is State.DISPOSED:
             self.later(self.when(due), case, A.SEND_CHECK, acceptor)
@@ -553,7 +581,7 @@ class _Simulation:
             return
         case.department = wrong or case.suggested
         if wrong is None and case.feedbacks == 0 and r.random() < LEADER_URGE_SHARE:
-            moment = self.daytime(self.clock.now() + timedelta(hours=r.uniform(4, 72)), None)
+            moment = self.office_time(self.clock.now() + timedelta(hours=r.uniform(4, 72)), None)
             self.at(moment, partial(self.urge, case))
         self.plan(case, acted.due_at)
 
@@ -594,7 +622,7 @@ class _Simulation:
             reason = "临近处置时限，不予挂账，请按期处置"
             self.later(now + timedelta(minutes=5), case, A.REJECT, case.dispatcher, reason=reason)
         else:
-            self.later(self.when(review, late_share=0), case, A.APPROVE, case.dispatcher)
+            self.later(self.when(review, late_share=0, office=True), case, A.APPROVE, case.dispatcher)
 
     def feedback(self, case: _Case, handler: str) -> None:
         case.feedbacks += 1

@@ -304,7 +304,7 @@ class CaseRepository:
         stmt = update(t.cases).where(c.due_at < now, c.overdue.is_(False)).values(overdue=True)
         return cast(CursorResult[Any], self.conn.execute(stmt)).rowcount
 
-    def overdue_in(self, states: Sequence[State]) -> list[tuple[str, datetime, datetime | None, datetime]]:
+    def overdue_in(self, states: Sequence[State]) -> list[tuple[str, datetime | None, datetime | None, datetime]]:
         """(case_no, due_at, auto_urged_at, step_entered_at) of overdue cases in the given states."""
         c = t.cases.c
         stmt = select(c.case_no, c.due_at, c.auto_urged_at, c.step_entered_at).where(

@@ -26,6 +26,7 @@ from xiuhua.domain.org import (
     Role,
     Staff,
 )
+from xiuhua.domain.routing import RoutingRule
 from xiuhua.domain.standards import CaseClass, CaseStandard
 
 _LEVEL_ORDER = {level: i for i, level in enumerate(RegionLevel)}
@@ -376,26 +377,31 @@ class PolicyRepository:
         ]
         upsert(self.conn, t.step_limits, rows, ["step", "urgency", "area_class"])
 
-    def routing_rules(self) -> list[tuple[ClassSelector, str | None, str, int]]:
-        """(class selector, region code or None, department credit code, priority)."""
+    def routing_rules(self) -> list[RoutingRule]:
         stmt = select(t.routing_rules).order_by(t.routing_rules.c.priority.desc(), t.routing_rules.c.id)
         return [
-            (ClassSelector(ClassKind(r.class_kind), r.code_prefix), r.region_code, r.department_code, r.priority)
+            RoutingRule(
+                ClassSelector(ClassKind(r.class_kind), r.code_prefix), r.region_code, r.department_code, r.priority
+            )
             for r in self.conn.execute(stmt)
         ]
 
-    def add_routing_rule(
-        self, selector: ClassSelector, region_code: str | None, department: str, priority: int
-    ) -> None:
-        self.conn.execute(
-            t.routing_rules.insert().values(
-                class_kind=selector.kind.value,
-                code_prefix=selector.code_prefix,
-                region_code=region_code,
-                department_code=department,
-                priority=priority,
+    def replace_routing_rules(self, rules: Sequence[RoutingRule]) -> None:
+        self.conn.execute(delete(t.routing_rules))
+        if rules:
+            self.conn.execute(
+                t.routing_rules.insert(),
+                [
+                    {
+                        "class_kind": r.selector.kind.value,
+                        "code_prefix": r.selector.code_prefix,
+                        "region_code": r.region_code,
+                        "department_code": r.department_code,
+                        "priority": r.priority,
+                    }
+                    for r in rules
+                ],
             )
-        )
 
 
 def _month_day(text: str) -> tuple[int, int]:
