@@ -103,6 +103,24 @@ DESCRIPTIONS = {
     Source.SELF_DISPOSAL: "巡查发现{name}问题，已现场自行处置",
 }
 DUPLICATE_NOTE = "（附近已有同类问题上报，疑似重复）"
+_TO_DISPATCH = (A.ACCEPT, A.FILE, A.DISPATCH)
+_TO_CHECK = (*_TO_DISPATCH, A.FEEDBACK, A.SEND_CHECK)
+# How a supervisor's report (a citizen's for 核实中, a self-disposal for 自处理) reaches each state.
+STAGING: dict[State, tuple[Action, ...]] = {
+    State.VERIFYING: (A.SEND_VERIFY,),
+    State.ACCEPTED: (A.ACCEPT,),
+    State.FILED: (A.ACCEPT, A.FILE),
+    State.DISPATCHED: _TO_DISPATCH,
+    State.RETURN_REQUESTED: (*_TO_DISPATCH, A.RETURN),
+    State.EXTENSION_REQUESTED: (*_TO_DISPATCH, A.REQUEST_EXTENSION),
+    State.PARK_REQUESTED: (*_TO_DISPATCH, A.REQUEST_PARK),
+    State.PARKED: (*_TO_DISPATCH, A.REQUEST_PARK, A.APPROVE),
+    State.DISPOSED: (*_TO_DISPATCH, A.FEEDBACK),
+    State.CHECKING: _TO_CHECK,
+    State.CHECKED: (*_TO_CHECK, A.CHECK_PASS),
+    State.CLOSED: (*_TO_CHECK, A.CHECK_PASS, A.CLOSE),
+    State.VOIDED: (A.ACCEPT, A.VOID),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +288,7 @@ class _Simulation:
             moment, _, event = heapq.heappop(self.queue)
             self.clock.moment = moment
             event()
+        self.cover_the_rest()
         self.clock.moment = self.end
         self.progress("模拟完成", self.config.days, self.config.days)
         s = self.summary
@@ -278,6 +297,64 @@ class _Simulation:
         s.by_source = dict(sorted(Counter(c.source.value for c in self.cases).items()))
         s.actions = dict(sorted(self.actions.items()))
         return s
+
+    def cover_the_rest(self) -> None:
+        """End the month with a case in every state and from every source. Where chance left one empty,
+        a case is taken there in the last hour through the same use cases (a queue that happens to be
+        empty at midnight is still a queue the console must show)."""
+        self.queue.clear()
+        self.clock.moment = max(self.clock.moment, self.end - timedelta(hours=1))
+        for source in Source:
+            if not any(c.source is source for c in self.cases):
+                self.tick()
+                self.report(source)
+        for state in State:
+            if not any(c.state is state for c in self.cases):
+                self.stage(state)
+        self.queue.clear()  # what the staged reports planned lies beyond the month
+
+    def tick(self) -> None:
+        self.clock.moment += timedelta(seconds=self.rng.uniform(30, 90))
+
+    def stage(self, state: State) -> None:
+        sources = {State.VERIFYING: Source.PUBLIC, State.SELF_DISPOSED: Source.SELF_DISPOSAL}
+        count = len(self.cases)
+        self.tick()
+        self.report(sources.get(state, Source.SUPERVISOR))
+        if len(self.cases) == count:
+            return
+        case = self.cases[-1]
+        for action in STAGING.get(state, ()):
+            self.tick()
+            if self.act(case, action, self.staff_for(case, action), **self.params_for(case, action)) is None:
+                return
+
+    def staff_for(self, case: _Case, action: Action) -> str:
+        if action in (A.SEND_VERIFY, A.ACCEPT, A.SEND_CHECK):
+            return ACCEPTORS[0]
+        if action in (A.FILE, A.VOID, A.CLOSE):
+            return SHIFT_LEADER
+        if action in (A.DISPATCH, A.APPROVE):
+            return case.dispatcher
+        if action is A.CHECK_PASS:
+            return case.supervisor
+        return f"handler_{(case.department or '').lower()}"
+
+    def params_for(self, case: _Case, action: Action) -> dict[str, object]:
+        reasons = {
+            A.VOID: VOID_REASONS,
+            A.RETURN: RETURN_REASONS,
+            A.REQUEST_EXTENSION: EXTENSION_REASONS,
+            A.REQUEST_PARK: PARK_REASONS,
+        }
+        params: dict[str, object] = {"reason": self.rng.choice(reasons[action])} if action in reasons else {}
+        if action is A.FILE:
+            params["standard_id"] = self.standards[(case.kind, case.class_code)][0]
+        if action is A.REQUEST_EXTENSION:
+            params["extension"] = "1工作日"
+        if action is A.FEEDBACK:
+            params["photos"] = (self.photo(f"case {case.case_no} after"),)
+        return params
 
     def begin_day(self, day: int) -> None:
         self.progress(f"模拟第 {day + 1} 天", day, self.config.days)
@@ -432,6 +509,7 @@ class _Simulation:
             return None
         self.actions[action.value] += 1
         case.state = acted.state
+        case.department = acted.department_code or case.department
         return acted
 
     def then(self, case: _Case, action: Action, username: str, **params: object) -> None:
