@@ -311,17 +311,17 @@ class WorkCalendar:
         """The instant a limit started at ``start`` runs out, skipping pauses; local aware datetime."""
         unit = self.unit_of(limit.unit)
         s = _epoch(start)
-        amount = int(self.limit_seconds(np.array([s]), np.array([float(limit.value)]), np.array([int(unit)]))[0])
-        clock, inverse = (_identity, _identity) if unit.continuous else (self._work, self._work_inverse)
-        cursor, remaining = s, amount
+        per_unit = {Unit.NATURAL_DAY: DAY_SECONDS, Unit.WORKDAY: int(self._std_day_seconds[self._day_at(s)])}
+        remaining = int((limit.value * per_unit.get(unit, 3600)).to_integral_value())
+        clock, inverse = (_same, _same) if unit.continuous else (self._work_at, self._instant_at)
+        cursor = s
         for p_start, p_end in _merged(pauses, s):
-            available = int(clock(np.array([p_start]))[0] - clock(np.array([cursor]))[0])
+            available = clock(p_start) - clock(cursor)
             if available >= remaining:
                 break
             remaining -= available
             cursor = p_end
-        due = int(inverse(clock(np.array([cursor])) + remaining)[0])
-        return self.local(max(due, cursor))
+        return self.local(max(inverse(clock(cursor) + remaining), cursor))
 
     def elapsed(
         self, start: datetime, end: datetime, *, working: bool = True, pauses: Iterable[Pause] = ()
@@ -330,30 +330,48 @@ class WorkCalendar:
         s, e = _epoch(start), _epoch(end)
         if e <= s:
             return timedelta(0)
-        clock = self._work if working else _identity
+        clock = self._work_at if working else _same
         points = [s]
         for p_start, p_end in _merged(pauses, s):
             if p_start >= e:
                 break
             points += [p_start, min(p_end, e)]
         points.append(e)
-        marks = clock(np.array(points, dtype=np.int64))
-        counted = int(np.sum(marks[1::2] - marks[0::2]))
+        counted = sum(clock(b) - clock(a) for a, b in zip(points[0::2], points[1::2], strict=True))
         return timedelta(seconds=counted)
+
+    # The scalar twins of _work and _work_inverse: the same tables, without building arrays.
+    def _day_at(self, t: int) -> int:
+        d = (t - int(self._midnights[0])) // DAY_SECONDS
+        if not 0 <= d < len(self._kinds):
+            raise InvalidInputError(
+                "calendar.out_of_range", f"时间超出工作日历范围 {self.first_year}–{self.last_year} 年"
+            )
+        return d
+
+    def _work_at(self, t: int) -> int:
+        d = self._day_at(t)
+        return int(self._cum[d]) + int(self._kind_rows[self._kinds[d], t - int(self._midnights[d])])
+
+    def _instant_at(self, total: int) -> int:
+        d = int(np.searchsorted(self._cum[1:], total, side="left"))
+        if d >= len(self._kinds):
+            raise InvalidInputError("calendar.out_of_range", f"期限超出工作日历范围（至 {self.last_year} 年底）")
+        row = self._kind_rows[self._kinds[d]]
+        return int(self._midnights[d]) + int(np.searchsorted(row, total - int(self._cum[d]), side="left"))
 
     def working_day_end(self, moment: datetime) -> datetime:
         """When the working day ends: the close of the last period on the day of the next working instant."""
-        s = np.array([_epoch(moment)], dtype=np.int64)
-        first_working_second = int(self._work_inverse(self._work(s) + 1)[0]) - 1
-        d = int(self._days_of(np.array([first_working_second], dtype=np.int64))[0])
+        first_working_second = self._instant_at(self._work_at(_epoch(moment)) + 1) - 1
+        d = self._day_at(first_working_second)
         row = self._kind_rows[self._kinds[d]]
-        return self.local(int(self._midnights[d] + np.searchsorted(row, row[DAY_SECONDS], side="left")))
+        return self.local(int(self._midnights[d]) + int(np.searchsorted(row, row[DAY_SECONDS], side="left")))
 
     def local(self, epoch_seconds: int) -> datetime:
         return datetime.fromtimestamp(epoch_seconds, tz=self._zone)
 
 
-def _identity(t: Int64Array) -> Int64Array:
+def _same(t: int) -> int:
     return t
 
 

@@ -17,7 +17,6 @@ from xiuhua.services.access import access_case
 from xiuhua.services.policy import CasePolicy
 from xiuhua.services.ports import Clock, UnitOfWork
 
-OPEN_STATES = tuple(s for s in State if not s.final)
 PHOTO_STAGE = {
     Action.VERIFY: PhotoStage.VERIFY,
     Action.REFUTE: PhotoStage.VERIFY,
@@ -83,15 +82,26 @@ def report_case(cmd: ReportCase, uow: UnitOfWork, clock: Clock, policy: CasePoli
             idempotency_key=cmd.idempotency_key,
         )
         case.open(cmd.actor, policy.timing, tuple(p.sha256 for p in cmd.photos))
-        repeats = uow.cases.near(
-            cmd.kind, cmd.class_code, loc.lon, loc.lat, policy.repeat_radius_m, [State.CLOSED],
-            now - policy.repeat_window, time_column="closed_at",
-        )  # fmt: skip
-        case.repeat_of = repeats[0][0] if repeats else None
-        duplicates = uow.cases.near(
-            cmd.kind, cmd.class_code, loc.lon, loc.lat, policy.duplicate_radius_m, OPEN_STATES,
-            now - policy.duplicate_window,
-        )  # fmt: skip
+        since = now - max(policy.repeat_window, policy.duplicate_window)
+        nearby = uow.cases.same_class_near(
+            cmd.kind, cmd.class_code, loc.lon, loc.lat, max(policy.repeat_radius_m, policy.duplicate_radius_m), since
+        )
+        case.repeat_of = next(
+            (
+                no
+                for no, metres, state, _, closed_at in nearby
+                if state is State.CLOSED
+                and metres <= policy.repeat_radius_m
+                and closed_at is not None
+                and closed_at >= now - policy.repeat_window
+            ),
+            None,
+        )
+        duplicates = [
+            (no, metres)
+            for no, metres, state, reported_at, _ in nearby
+            if not state.final and metres <= policy.duplicate_radius_m and reported_at >= now - policy.duplicate_window
+        ]
         if cmd.source is Source.SELF_DISPOSAL:
             case.apply(
                 Action.SELF_DISPOSE, cmd.actor, now, policy.timing, Params(attachments=case.new_log[0].attachments)

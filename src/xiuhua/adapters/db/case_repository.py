@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, and_, bindparam, func, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 
@@ -173,12 +173,18 @@ def log_entry(r: Row[Any]) -> LogEntry:
 
 
 # Statements built once, with bound parameters, so each use skips SQL compilation.
-_CASE_COLUMNS = [c.name for c in t.cases.columns if c.name not in ("id", "version")]
+# What a report fixes once (the problem, the place, the reporter) is never rewritten; the rest is.
+_FIXED_AT_REPORT = frozenset(
+    {"case_no", "idempotency_key", "source", "kind", "class_code", "urgency", "description", "reporter",
+     "reporter_phone", "component_id", "lon", "lat", "address", "district_code", "street_code",
+     "community_code", "grid_code", "area_class", "needs_verification", "reported_at"}
+)  # fmt: skip
+_MUTABLE_COLUMNS = [c.name for c in t.cases.columns if c.name not in {"id", "version", *_FIXED_AT_REPORT}]
 _INSERT_CASE = t.cases.insert().returning(t.cases.c.id)
 _UPDATE_CASE = (
     update(t.cases)
     .where(and_(t.cases.c.id == bindparam("b_id"), t.cases.c.version == bindparam("b_version")))
-    .values({"version": bindparam("b_new_version"), **{c: bindparam(f"v_{c}") for c in _CASE_COLUMNS}})
+    .values({"version": bindparam("b_new_version"), **{c: bindparam(f"v_{c}") for c in _MUTABLE_COLUMNS}})
 )
 _GET_CASE = select(t.cases).where(t.cases.c.case_no == bindparam("b_case_no"))
 _NEXT_NUMBER = {
@@ -208,7 +214,8 @@ class CaseRepository:
 
     def save(self, case: Case) -> None:
         """Write the case if nobody changed it since it was read; raises ConflictError otherwise."""
-        params = {f"v_{k}": v for k, v in _row(case).items()}
+        row = _row(case)
+        params = {f"v_{k}": row[k] for k in _MUTABLE_COLUMNS}
         params.update(b_id=case.id, b_version=case.version, b_new_version=case.version + 1)
         if cast(CursorResult[Any], self.conn.execute(_UPDATE_CASE, params)).rowcount != 1:
             raise ConflictError(
@@ -268,34 +275,26 @@ class CaseRepository:
             )
         )
 
-    def near(
-        self,
-        kind: ClassKind,
-        class_code: str,
-        lon: float,
-        lat: float,
-        radius_m: float,
-        states: Sequence[State],
-        since: datetime,
-        time_column: str = "reported_at",
-    ) -> list[tuple[str, float]]:
-        """Cases of one class in the given states within radius_m of a point, since a time; nearest first."""
+    def same_class_near(
+        self, kind: ClassKind, class_code: str, lon: float, lat: float, radius_m: float, since: datetime
+    ) -> list[tuple[str, float, State, datetime, datetime | None]]:
+        """Cases of one class within radius_m of a point, reported or closed since a time, nearest first:
+        (case number, metres, state, reported_at, closed_at). A bounding box in SQL, the circle here."""
         dlat = radius_m / _METRES_PER_DEGREE
         dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
         c = t.cases.c
-        stmt = select(c.case_no, c.lon, c.lat).where(
+        stmt = select(c.case_no, c.lon, c.lat, c.state, c.reported_at, c.closed_at).where(
             c.kind == kind.value,
             c.class_code == class_code,
-            c.state.in_([s.value for s in states]),
             c.lat.between(lat - dlat, lat + dlat),
             c.lon.between(lon - dlon, lon + dlon),
-            c[time_column] >= since,
+            or_(c.reported_at >= since, c.closed_at >= since),
         )
         found = []
-        for case_no, lon2, lat2 in self.conn.execute(stmt):
-            metres = _haversine_m(lon, lat, lon2, lat2)
+        for case_no, lon2, lat2, state, reported_at, closed_at in self.conn.execute(stmt):
+            metres = round(_haversine_m(lon, lat, lon2, lat2), 1)
             if metres <= radius_m:
-                found.append((case_no, round(metres, 1)))
+                found.append((case_no, metres, State(state), reported_at, closed_at))
         return sorted(found, key=lambda x: x[1])
 
     def mark_overdue(self, now: datetime) -> int:

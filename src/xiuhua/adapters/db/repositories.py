@@ -294,17 +294,15 @@ class CatalogRepository:
         ]
 
     def standard(self, standard_id: int) -> CaseStandard | None:
-        row = self.conn.execute(select(t.case_standards).where(t.case_standards.c.id == standard_id)).first()
-        if row is None:
+        cs, lim = t.case_standards, t.case_standard_limits
+        stmt = select(cs, lim.c.area_class, lim.c.value, lim.c.unit).join(lim).where(cs.c.id == standard_id)
+        rows = self.conn.execute(stmt).all()
+        if not rows:
             return None
-        limits = {
-            r.area_class: TimeLimit(Decimal(r.value), r.unit)
-            for r in self.conn.execute(
-                select(t.case_standard_limits).where(t.case_standard_limits.c.standard_id == standard_id)
-            )
-        }
+        r = rows[0]
+        limits = {x.area_class: TimeLimit(Decimal(x.value), x.unit) for x in rows}
         return CaseStandard(
-            ClassKind(row.class_kind), row.class_code, row.filing_condition, row.closing_condition, limits, row.id
+            ClassKind(r.class_kind), r.class_code, r.filing_condition, r.closing_condition, limits, r.id
         )
 
     def has_class(self, kind: ClassKind, code: str) -> bool:
