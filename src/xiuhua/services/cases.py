@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-
 from xiuhua.domain.calendar import TimeLimit
 from xiuhua.domain.case import Actor, Case, Location, Params, PhotoStage, Urgency
-from xiuhua.domain.errors import InvalidInputError, NotFoundError
+from xiuhua.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from xiuhua.domain.evidence import StoredFile
 from xiuhua.domain.org import ClassKind, OrgKind
 from xiuhua.domain.workflow import Action, Source, State
@@ -108,11 +106,9 @@ def report_case(cmd: ReportCase, uow: UnitOfWork, clock: Clock, policy: CasePoli
             )
         try:
             uow.cases.add(case)
-        except IntegrityError:
-            if not cmd.idempotency_key:
-                raise
+        except ConflictError:  # the same report, retried at the same moment, won the race
             uow.rollback()
-            existing = uow.cases.by_idempotency_key(cmd.idempotency_key)
+            existing = uow.cases.by_idempotency_key(cmd.idempotency_key or "")
             if existing is None:
                 raise
             return Reported(existing, created=False)

@@ -11,6 +11,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Row, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
 
 from xiuhua.adapters.db import tables as t
 from xiuhua.domain.calendar import TimeLimit
@@ -208,7 +209,15 @@ class CaseRepository:
         return f"{day}{last:06d}"
 
     def add(self, case: Case) -> None:
-        case.id = self.conn.execute(_INSERT_CASE, {"version": 1, **_row(case)}).scalar_one()
+        """Insert a new case; raises ConflictError when its idempotency key is already taken."""
+        try:
+            case.id = self.conn.execute(_INSERT_CASE, {"version": 1, **_row(case)}).scalar_one()
+        except IntegrityError as exc:
+            if case.idempotency_key and self._key_taken(exc):
+                raise ConflictError(
+                    "case.idempotency_key_taken", "该幂等键已被另一次上报使用", key=case.idempotency_key
+                ) from exc
+            raise
         case.version = 1
         self._flush_new(case)
 
@@ -264,6 +273,11 @@ class CaseRepository:
     def get(self, case_no: str) -> Case | None:
         row = self.conn.execute(_GET_CASE, {"b_case_no": case_no}).first()
         return _case(row) if row else None
+
+    @staticmethod
+    def _key_taken(exc: IntegrityError) -> bool:
+        text = str(exc.orig).lower()
+        return "idempotency_key" in text or "uq_cases_idempotency_key" in text
 
     def by_idempotency_key(self, key: str) -> str | None:
         return self.conn.scalar(select(t.cases.c.case_no).where(t.cases.c.idempotency_key == key))
