@@ -9,13 +9,22 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from xiuhua.adapters.tabular import read_table, write_table
+from xiuhua.adapters.tabular import read_table
 from xiuhua.domain.case import Location, Urgency
 from xiuhua.domain.errors import InvalidInputError, NotFoundError
 from xiuhua.domain.evidence import StoredFile
 from xiuhua.domain.org import ClassKind
 from xiuhua.domain.workflow import ACTION_LABELS, SOURCE_LABELS, STATE_LABELS, Action, Source
-from xiuhua.entrypoints.console import SkipInvalid, err, out, print_report, progress_bar, reports_errors, runtime
+from xiuhua.entrypoints.console import (
+    SkipInvalid,
+    err,
+    export_table,
+    out,
+    print_report,
+    progress_bar,
+    reports_errors,
+    runtime,
+)
 from xiuhua.services import policy as policy_service
 from xiuhua.services.actors import load_actor
 from xiuhua.services.audit import verify_log
@@ -224,8 +233,7 @@ def audit_verify() -> None:
 @reports_errors
 def policy_export_step_limits(path: Path) -> None:
     """导出各环节时限（受理、核实、立案、派遣、核查派发、核查、结案、督办）。"""
-    count = write_table(path, policy_service.STEP_LIMIT_COLUMNS, policy_service.export_step_limits(runtime().uow()))
-    out.print(f"已导出 {count} 条到 {path}")
+    export_table(path, policy_service.STEP_LIMIT_COLUMNS, policy_service.export_step_limits(runtime().uow()))
 
 
 @policy_app.command("import-step-limits")
@@ -241,8 +249,7 @@ def policy_import_step_limits(path: Path, skip_invalid: SkipInvalid = False) -> 
 @reports_errors
 def policy_export_routing(path: Path) -> None:
     """导出派遣路由规则。"""
-    count = write_table(path, policy_service.ROUTING_COLUMNS, policy_service.export_routing(runtime().uow()))
-    out.print(f"已导出 {count} 条到 {path}")
+    export_table(path, policy_service.ROUTING_COLUMNS, policy_service.export_routing(runtime().uow()))
 
 
 @policy_app.command("import-routing")

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from xiuhua.adapters import holidays
 from xiuhua.adapters.db import engine as db_engine
-from xiuhua.adapters.tabular import read_table, write_table
+from xiuhua.adapters.tabular import read_table
 from xiuhua.bootstrap import bootstrap
 from xiuhua.domain.calendar import Schedule, TimeLimit, parse_periods
 from xiuhua.domain.errors import InvalidInputError
@@ -23,6 +23,7 @@ from xiuhua.entrypoints import case_commands, demo_command
 from xiuhua.entrypoints.console import (
     SkipInvalid,
     err,
+    export_table,
     out,
     parse_day,
     parse_moment,
@@ -173,8 +174,7 @@ def calendar_import_days(path: Path, skip_invalid: SkipInvalid = False) -> None:
 @reports_errors
 def calendar_export_days(path: Path) -> None:
     """导出本地日历调整。"""
-    count = write_table(path, calendar_service.DAY_COLUMNS, calendar_service.export_days(runtime().uow()))
-    out.print(f"已导出 {count} 条到 {path}")
+    export_table(path, calendar_service.DAY_COLUMNS, calendar_service.export_days(runtime().uow()))
 
 
 @calendar_app.command("schedule")
@@ -230,8 +230,7 @@ def org_import(table: OrgTable, path: Path, skip_invalid: SkipInvalid = False) -
 def org_export(table: OrgTable, path: Path) -> None:
     """导出区划、单位或人员表（按扩展名写 CSV 或 XLSX）。"""
     header, export = _ORG_EXPORTS[table.value]
-    count = write_table(path, header, export(runtime().uow()))
-    out.print(f"已导出 {count} 条到 {path}")
+    export_table(path, header, export(runtime().uow()))
 
 
 @catalog_app.command("import-classes")
@@ -245,8 +244,7 @@ def catalog_import_classes(path: Path, skip_invalid: SkipInvalid = False) -> Non
 @reports_errors
 def catalog_export_classes(path: Path) -> None:
     """导出部件事项类别及其 2013 版代码对照。"""
-    count = write_table(path, catalog.CLASS_COLUMNS, catalog.export_classes(runtime().uow()))
-    out.print(f"已导出 {count} 条到 {path}")
+    export_table(path, catalog.CLASS_COLUMNS, catalog.export_classes(runtime().uow()))
 
 
 @catalog_app.command("import-standards")
@@ -262,8 +260,7 @@ def catalog_import_standards(path: Path, skip_invalid: SkipInvalid = False) -> N
 @reports_errors
 def catalog_export_standards(path: Path) -> None:
     """导出立案、处置和结案标准（与导入格式相同）。"""
-    count = write_table(path, catalog.STANDARD_COLUMNS, catalog.export_standards(runtime().uow()))
-    out.print(f"已导出 {count} 条到 {path}")
+    export_table(path, catalog.STANDARD_COLUMNS, catalog.export_standards(runtime().uow()))
 
 
 @catalog_app.command("map-code")

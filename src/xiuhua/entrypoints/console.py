@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+from xiuhua.adapters.tabular import write_table
 from xiuhua.bootstrap import Runtime, bootstrap
 from xiuhua.domain.calendar import Pause
 from xiuhua.domain.errors import DomainError, InvalidInputError, Kind
@@ -81,6 +83,12 @@ def parse_day(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise InvalidInputError("time.unparseable", f"日期“{text}”无效，应为 YYYY-MM-DD") from None
+
+
+def export_table(path: Path, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """Write rows as CSV or XLSX (by the file's extension) and say how many."""
+    count = write_table(path, columns, rows)
+    out.print(f"已导出 {count} 条到 {path}")
 
 
 def print_report(report: ImportReport, what: str) -> None:
