@@ -44,7 +44,7 @@ PHOTO = StoredFile("cd" * 32, "image/png", 100)
 def lifecycles(engine: Engine, n: int) -> float:
     """Seconds for n complete lifecycles through the services."""
     uow = SqlUnitOfWork(engine)
-    build_demo(demo_sources(), uow, load_policy(uow, holidays.statutory_days).timing.calendar)
+    build_demo(demo_sources(geometry=False), uow, load_policy(uow, holidays.statutory_days).timing.calendar)
     policy = load_policy(uow, holidays.statutory_days)
     clock = FakeClock(datetime(2026, 3, 2, 8, tzinfo=SH))
     supervisor = "supervisor_410202001"

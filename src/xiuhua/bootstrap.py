@@ -48,10 +48,13 @@ def bootstrap(database_url: str | None = None, *, migrate: bool = True) -> Runti
     return Runtime(engine)
 
 
-def demo_sources() -> DemoSources:
+def demo_sources(*, geometry: bool = True) -> DemoSources:
+    """The demo city's package data; without geometry (no outlines, no unit grids) it builds in a fraction
+    of the time, which is what tests of the closed loop want."""
     return DemoSources(
         regions=packagedata.read(packagedata.DIVISIONS),
         classes=packagedata.read(packagedata.DIRECTORY),
         standards=packagedata.read(packagedata.DEFAULT_STANDARDS),
         organizations=packagedata.read(packagedata.DEPARTMENTS),
+        geometry=packagedata.read_features(packagedata.DEMO_GEOMETRY) if geometry else (),
     )

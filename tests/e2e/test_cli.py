@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import PG_URL, SHARED, fresh_pg_database
+from xiuhua.adapters.db import engine as db_engine
 from xiuhua.config import get_settings
 from xiuhua.entrypoints.cli import app
 
@@ -84,8 +85,9 @@ def test_db_upgrade_and_current(database: str) -> None:
     code, out, _ = run("db", "current")
     assert code == 0 and "空库" in out
     code, out, _ = run("db", "upgrade")
-    assert code == 0 and "0002" in out
-    assert "当前 0002" in run("db", "current")[1]
+    head = db_engine.head_revision()
+    assert code == 0 and f"数据库已升级到 {head}" in out
+    assert f"当前 {head}，最新 {head}" in run("db", "current")[1]
 
 
 def test_demo_then_export_and_import(database: str, tmp_path: Path) -> None:

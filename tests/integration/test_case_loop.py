@@ -78,7 +78,7 @@ class City:
 @pytest.fixture
 def city(uow: SqlUnitOfWork) -> City:
     calendar = load_policy(uow, holidays.statutory_days).timing.calendar
-    build_demo(demo_sources(), uow, calendar)
+    build_demo(demo_sources(geometry=False), uow, calendar)
     return City(uow, load_policy(uow, holidays.statutory_days), FakeClock(datetime(2026, 3, 3, 9, 0, tzinfo=SH)))
 
 

@@ -42,7 +42,7 @@ def seed_catalog(uow: SqlUnitOfWork) -> None:
 # ----- the demo city -----------------------------------------------------------------------------
 def test_demo_build_seeds_everything_and_is_idempotent(uow: SqlUnitOfWork, cal: WorkCalendar) -> None:
     steps: list[str] = []
-    summary = build_demo(demo_sources(), uow, cal, lambda step, done, total: steps.append(step))
+    summary = build_demo(demo_sources(geometry=False), uow, cal, lambda step, done, total: steps.append(step))
     with open(SHARED / "geo" / "kaifeng_divisions_nbs2023.csv", encoding="utf-8") as handle:
         divisions = list(csv.DictReader(handle))
     expected_levels: dict[str, int] = {}
@@ -55,7 +55,7 @@ def test_demo_build_seeds_everything_and_is_idempotent(uow: SqlUnitOfWork, cal: 
     assert summary.staff[Role.SUPERVISOR.value] > 0 and summary.staff[Role.HANDLER.value] > 0
     assert steps[0] == "行政区划" and steps[-1] == "完成"
 
-    again = build_demo(demo_sources(), uow, cal)
+    again = build_demo(demo_sources(geometry=False), uow, cal)
     assert again == summary
 
 
@@ -66,7 +66,7 @@ def packagedata_path(name: str):  # type: ignore[no-untyped-def]
 
 
 def test_demo_standards_cover_area_classes(uow: SqlUnitOfWork, cal: WorkCalendar) -> None:
-    build_demo(demo_sources(), uow, cal)
+    build_demo(demo_sources(geometry=False), uow, cal)
     with uow:
         standards = uow.catalog.standards()
     split = [s for s in standards if set(s.limits) == {"A", "B", "C"}]
@@ -190,7 +190,7 @@ def test_region_import_checks_parents_and_duplicates(uow: SqlUnitOfWork) -> None
 
 
 def test_organization_and_staff_import_export_round_trip(uow: SqlUnitOfWork, cal: WorkCalendar, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    build_demo(demo_sources(), uow, cal)
+    build_demo(demo_sources(geometry=False), uow, cal)
     for name, export, columns, importer in (
         ("orgs.xlsx", org.export_organizations, org.ORGANIZATION_COLUMNS, org.import_organizations),
         ("staff.csv", org.export_staff, org.STAFF_COLUMNS, org.import_staff),
@@ -206,7 +206,7 @@ def test_organization_and_staff_import_export_round_trip(uow: SqlUnitOfWork, cal
 
 
 def test_organization_import_errors(uow: SqlUnitOfWork, cal: WorkCalendar) -> None:
-    build_demo(demo_sources(), uow, cal)
+    build_demo(demo_sources(geometry=False), uow, cal)
     valid = {
         "code": "11410202MA0000000X",
         "name": "测试局",
@@ -241,7 +241,7 @@ def test_organization_import_errors(uow: SqlUnitOfWork, cal: WorkCalendar) -> No
 
 
 def test_staff_import_errors(uow: SqlUnitOfWork, cal: WorkCalendar) -> None:
-    build_demo(demo_sources(), uow, cal)
+    build_demo(demo_sources(geometry=False), uow, cal)
     valid = {
         "username": "zhangsan",
         "name": "张三",

@@ -77,7 +77,7 @@ def test_two_dispatchers_at_once_exactly_one_wins(engine: Engine, monkeypatch: p
     uow = SqlUnitOfWork(engine)
     clock = FakeClock(datetime(2026, 3, 3, 9, tzinfo=SH))
     policy = load_policy(uow, holidays.statutory_days)
-    build_demo(demo_sources(), uow, policy.timing.calendar)
+    build_demo(demo_sources(geometry=False), uow, policy.timing.calendar)
     policy = load_policy(uow, holidays.statutory_days)
     supervisor = load_actor(uow, "supervisor_410202001")
     case_no = report_case(
@@ -114,7 +114,7 @@ def test_two_dispatchers_at_once_exactly_one_wins(engine: Engine, monkeypatch: p
 def test_same_report_twice_at_once_makes_one_case(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     uow = SqlUnitOfWork(engine)
     clock = FakeClock(datetime(2026, 3, 3, 9, tzinfo=SH))
-    build_demo(demo_sources(), uow, load_policy(uow, holidays.statutory_days).timing.calendar)
+    build_demo(demo_sources(geometry=False), uow, load_policy(uow, holidays.statutory_days).timing.calendar)
     policy = load_policy(uow, holidays.statutory_days)
     cmd = ReportCase(
         load_actor(uow, "supervisor_410202001"), Source.SUPERVISOR, ClassKind.COMPONENT, "01001", HERE, "井盖缺失",

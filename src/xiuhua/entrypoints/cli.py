@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import sys
 from datetime import date
 from enum import StrEnum
@@ -13,6 +15,7 @@ from rich.table import Table
 
 from xiuhua.adapters import holidays
 from xiuhua.adapters.db import engine as db_engine
+from xiuhua.adapters.geo.crs import Crs
 from xiuhua.adapters.tabular import read_table
 from xiuhua.bootstrap import bootstrap
 from xiuhua.domain.calendar import Schedule, TimeLimit, parse_periods
@@ -33,7 +36,7 @@ from xiuhua.entrypoints.console import (
     runtime,
 )
 from xiuhua.services import calendar as calendar_service
-from xiuhua.services import catalog, org
+from xiuhua.services import catalog, geography, org
 
 app = typer.Typer(
     help="绣花 Xiuhua：数字城管平台命令行。", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
@@ -66,6 +69,19 @@ def db_current() -> None:
     """显示数据库当前的结构版本与最新版本。"""
     rt = bootstrap(migrate=False)
     out.print(f"当前 {db_engine.current_revision(rt.engine) or '（空库）'}，最新 {db_engine.head_revision()}")
+
+
+# ----- geography -----------------------------------------------------------------------------------
+@app.command()
+@reports_errors
+def locate(
+    lon: Annotated[float, typer.Argument(help="经度")],
+    lat: Annotated[float, typer.Argument(help="纬度")],
+    crs: Annotated[str, typer.Option(help="坐标系：wgs84、cgcs2000 或 gcj02（高德、腾讯等地图）")] = "wgs84",
+) -> None:
+    """定位：输出该点所在的单元网格、社区、街道、区的代码与名称（JSON）。"""
+    place = geography.locate(lon, lat, Crs.parse(crs), geography.load_locator(runtime().uow()))
+    print(json.dumps(dataclasses.asdict(place), ensure_ascii=False, indent=2))
 
 
 # ----- working time --------------------------------------------------------------------------------

@@ -21,8 +21,8 @@ from xiuhua.domain.errors import DomainError, InvalidInputError, Kind
 from xiuhua.services.importing import ImportReport
 
 SkipInvalid = Annotated[bool, typer.Option(help="跳过无效行并列出，其余照常导入（默认整表拒绝）")]
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 

@@ -83,6 +83,8 @@ def print_city(summary: DemoSummary, database: str) -> None:
     table.add_row("部件类别", str(summary.classes.get("component", 0)))
     table.add_row("事项类别", str(summary.classes.get("matter", 0)))
     table.add_row("立案结案标准", str(summary.standards))
+    table.add_row("区划边界（演示用）", str(summary.shapes))
+    table.add_row("单元网格", str(summary.grids))
     for kind, label in (("supervision_center", "监督中心"), ("command_center", "指挥中心"), ("department", "专业部门")):
         table.add_row(label, str(summary.organizations.get(kind, 0)))
     for role in Role:

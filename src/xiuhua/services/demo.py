@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from xiuhua.adapters.tabular import Row
 from xiuhua.domain.calendar import DEFAULT_SCHEDULE, WorkCalendar
 from xiuhua.domain.org import Organization, OrgKind, Region, RegionLevel, Role, Staff
-from xiuhua.services import catalog, org
+from xiuhua.services import catalog, geography, org
 from xiuhua.services.calendar import DEFAULT_TIMEZONE, TIMEZONE_KEY
 from xiuhua.services.ports import Progress, UnitOfWork, no_progress
 
@@ -24,6 +25,8 @@ class DemoSources:
     classes: Sequence[Row]
     standards: Sequence[Row]
     organizations: Sequence[Row]
+    geometry: Sequence[Mapping[str, Any]] = ()
+    """GeoJSON features: outlines of districts, streets and communities."""
 
 
 @dataclass
@@ -33,13 +36,15 @@ class DemoSummary:
     standards: int = 0
     organizations: dict[str, int] = field(default_factory=dict)
     staff: dict[str, int] = field(default_factory=dict)
+    shapes: int = 0
+    grids: int = 0
 
 
 def build_demo(
     sources: DemoSources, uow: UnitOfWork, calendar: WorkCalendar, progress: Progress = no_progress
 ) -> DemoSummary:
     """Seed (idempotently) everything the demo city needs and return what is now stored."""
-    steps = 6
+    steps = 7
     progress("行政区划", 0, steps)
     org.import_regions(sources.regions, uow)
     progress("部件事项目录", 1, steps)
@@ -58,7 +63,12 @@ def build_demo(
             uow.settings.set(TIMEZONE_KEY, DEFAULT_TIMEZONE)
         uow.settings.set("city", {"code": CITY_CODE, "name": "开封市"})
         uow.commit()
-    progress("汇总", 5, steps)
+    progress("区划边界与单元网格", 5, steps)
+    with uow:
+        has_grids = uow.geo.count_grids() > 0
+    if sources.geometry and not has_grids:
+        geography.seed_demo_geometry(sources.geometry, uow)
+    progress("汇总", 6, steps)
     with uow:
         summary = DemoSummary(
             regions=uow.regions.count_by_level(),
@@ -66,6 +76,8 @@ def build_demo(
             standards=uow.catalog.count_standards(),
             organizations=uow.organizations.count_by_kind(),
             staff=uow.staff.count_by_role(),
+            shapes=len(uow.geo.region_shapes()),
+            grids=uow.geo.count_grids(),
         )
     progress("完成", steps, steps)
     return summary

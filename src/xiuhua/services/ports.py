@@ -11,6 +11,7 @@ from xiuhua.domain.evidence import StoredFile
 
 if TYPE_CHECKING:  # the repositories' signatures are the contract; the SQL ones are the only kind
     from xiuhua.adapters.db.case_repository import CaseRepository
+    from xiuhua.adapters.db.geo_repository import GeoRepository
     from xiuhua.adapters.db.repositories import (
         CalendarRepository,
         CatalogRepository,
@@ -31,6 +32,7 @@ class UnitOfWork(Protocol):
     settings: SettingsRepository
     policy: PolicyRepository
     cases: CaseRepository
+    geo: GeoRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

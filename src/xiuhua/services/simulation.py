@@ -25,6 +25,9 @@ from decimal import Decimal
 from functools import partial
 from zoneinfo import ZoneInfo
 
+import shapely
+from shapely.geometry.base import BaseGeometry
+
 from xiuhua.domain.calendar import TimeLimit
 from xiuhua.domain.case import SYSTEM_ACTOR, Actor, Location, Urgency
 from xiuhua.domain.errors import DomainError, InvalidInputError
@@ -247,6 +250,10 @@ class _Simulation:
             standards = uow.catalog.standards()
             names = {(c.kind, c.code): c.name for c in uow.catalog.classes()}
             orgs = uow.organizations.all()
+            grids = uow.geo.grids()
+        self.grids_by_street: dict[str, list[tuple[str, BaseGeometry, str]]] = {}
+        for grid in grids:
+            self.grids_by_street.setdefault(grid[0][:9], []).append(grid)
         by_code = {r.code: r for r in regions}
         communities: dict[str, list[tuple[str, str]]] = {}
         for r in regions:
@@ -482,6 +489,19 @@ class _Simulation:
     def pick_location(self) -> Location:
         r = self.rng
         street = r.choice(self.streets)
+        grids = self.grids_by_street.get(street.code)
+        if grids:  # a point inside one of the street's unit grids
+            code, polygon, area_class = r.choice(grids)
+            minx, miny, maxx, maxy = polygon.bounds
+            while True:
+                lon, lat = r.uniform(minx, maxx), r.uniform(miny, maxy)
+                if shapely.contains_xy(polygon, lon, lat):
+                    break
+            community = code[:12]
+            name = dict(street.communities).get(community, "")
+            address = f"{street.district_name}{street.name}{name}{r.randrange(1, 300)}号附近"
+            return Location(round(lon, 6), round(lat, 6), address, street.district_code, street.code, community, code,
+                            area_class)  # fmt: skip
         community_code, community_name = r.choice(street.communities)
         address = f"{street.district_name}{street.name}{community_name}{r.randrange(1, 300)}号附近"
         area = r.choices(list(AREA_WEIGHTS), list(AREA_WEIGHTS.values()))[0]

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -275,4 +276,37 @@ case_photos = Table(
     Column("content_type", String(32), nullable=False),
     Column("size", Integer, nullable=False),
     Column("added_at", UTCDateTime, nullable=False),
+)
+
+# ----- geography -----------------------------------------------------------------------------------
+region_shapes = Table(
+    "region_shapes",
+    metadata,
+    Column("region_code", String(12), ForeignKey("regions.code"), primary_key=True),
+    Column("geometry", LargeBinary, nullable=False, comment="WKB, WGS84 lon/lat"),
+    Column("synthetic", Boolean, nullable=False, comment="generated for a demo, not a surveyed boundary"),
+    Column("source", String(128), nullable=False),
+)
+
+responsibility_grids = Table(
+    "responsibility_grids",
+    metadata,
+    Column("code", String(20), primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("supervisor", String(64), ForeignKey("staff.username"), comment="the 监督员 who patrols it"),
+)
+
+unit_grids = Table(
+    "unit_grids",
+    metadata,
+    Column("code", String(15), primary_key=True, comment="county 6 + street 3 + community 3 + serial 3"),
+    Column("community_code", String(12), ForeignKey("regions.code"), nullable=False, index=True),
+    Column("geometry", LargeBinary, nullable=False, comment="WKB, WGS84 lon/lat"),
+    Column("area_m2", Float, nullable=False),
+    Column("area_class", String(1), nullable=False, comment="A | B | C"),
+    Column("responsibility_code", String(20), ForeignKey("responsibility_grids.code"), index=True),
+    Column("min_lon", Float, nullable=False),
+    Column("min_lat", Float, nullable=False),
+    Column("max_lon", Float, nullable=False),
+    Column("max_lat", Float, nullable=False),
 )

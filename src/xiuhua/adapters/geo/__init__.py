@@ -1,0 +1,1 @@
+"""Geographic adapters: coordinate reference systems and spatial helpers."""

@@ -1,0 +1,74 @@
+"""Point → unit grid, community, street and district, for one point or a million (shapely STRtree)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from xiuhua.domain.errors import InvalidInputError
+from xiuhua.domain.geography import Place
+
+IntArray = npt.NDArray[np.int64]
+
+
+class Locator:
+    """Built once from the stored shapes; answers with indexes into its own lists (-1: not found)."""
+
+    def __init__(
+        self,
+        regions: Sequence[tuple[str, BaseGeometry]],
+        grids: Sequence[tuple[str, BaseGeometry, str]],
+        names: Mapping[str, str],
+        parents: Mapping[str, str | None],
+        levels: Mapping[str, str],
+    ) -> None:
+        """regions: (code, polygon) of districts, streets and communities; grids: (code, polygon, area class)."""
+        self.names, self.parents = names, parents
+        self.region_codes = {
+            level: [c for c, _ in regions if levels[c] == level] for level in ("district", "street", "community")
+        }
+        shapes = dict(regions)
+        self.trees = {level: shapely.STRtree([shapes[c] for c in codes]) for level, codes in self.region_codes.items()}
+        self.grid_codes = [code for code, _, _ in grids]
+        self.grid_classes = [area for _, _, area in grids]
+        self.grid_tree = shapely.STRtree([g for _, g, _ in grids])
+
+    @staticmethod
+    def _first_hit(tree: shapely.STRtree, points: npt.NDArray[np.object_]) -> IntArray:
+        hits = tree.query(points, predicate="intersects")
+        out = np.full(len(points), -1, dtype=np.int64)
+        # The lowest-numbered shape wins on a shared border: reversed assignment keeps the first.
+        out[hits[0][::-1]] = hits[1][::-1]
+        return out
+
+    def locate_many(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> dict[str, IntArray]:
+        """Indexes of the grid, community, street and district of each point (-1 where none)."""
+        xs, ys = np.atleast_1d(np.asarray(lon, dtype=float)), np.atleast_1d(np.asarray(lat, dtype=float))
+        points: npt.NDArray[np.object_] = shapely.points(xs, ys)  # type: ignore[assignment]
+        found = {level: self._first_hit(tree, points) for level, tree in self.trees.items()}
+        found["grid"] = self._first_hit(self.grid_tree, points)
+        return found
+
+    def locate(self, lon: float, lat: float) -> Place:
+        """Where one point lies; raises InvalidInputError ("geo.outside") outside every district."""
+        hit = {level: int(index[0]) for level, index in self.locate_many([lon], [lat]).items()}
+        if hit["district"] < 0:
+            raise InvalidInputError("geo.outside", f"坐标 ({lon}, {lat}) 不在本市范围内", lon=lon, lat=lat)
+        code = {level: self.region_codes[level][i] if i >= 0 else None for level, i in hit.items() if level != "grid"}
+        grid = hit["grid"]
+        return Place(
+            lon=lon,
+            lat=lat,
+            district_code=str(code["district"]),
+            district_name=self.names[str(code["district"])],
+            street_code=code["street"],
+            street_name=self.names.get(code["street"] or ""),
+            community_code=code["community"],
+            community_name=self.names.get(code["community"] or ""),
+            grid_code=self.grid_codes[grid] if grid >= 0 else None,
+            area_class=self.grid_classes[grid] if grid >= 0 else None,
+        )

@@ -1,0 +1,93 @@
+"""Use cases of the city's geography: store region outlines, generate unit grids, locate points."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import shapely
+
+from xiuhua.adapters.geo.crs import Crs, to_wgs84, validate_lonlat
+from xiuhua.adapters.geo.grids import generate_grids
+from xiuhua.adapters.geo.locator import Locator
+from xiuhua.domain.geography import Place
+from xiuhua.services.ports import Progress, UnitOfWork, no_progress
+
+# Synthetic area classes for the demo: the old town is A, the ring around it B, the rest C.
+CENTRE = (114.350, 34.800)
+A_RADIUS_M, B_RADIUS_M = 2_500.0, 5_000.0
+
+
+@dataclass(frozen=True, slots=True)
+class GeographySummary:
+    shapes: int
+    grids: int
+    responsibility_grids: int
+
+
+def area_class_by_distance(lon: float, lat: float) -> str:
+    dx = (lon - CENTRE[0]) * 111_320 * math.cos(math.radians(CENTRE[1]))
+    dy = (lat - CENTRE[1]) * 110_574
+    metres = math.hypot(dx, dy)
+    return "A" if metres <= A_RADIUS_M else "B" if metres <= B_RADIUS_M else "C"
+
+
+def seed_demo_geometry(
+    features: Sequence[Mapping[str, Any]], uow: UnitOfWork, progress: Progress = no_progress
+) -> GeographySummary:
+    """Store the demo outlines of known regions, generate unit grids for every community that has an
+    outline, and give each street's grids to that street's supervisor (one responsibility grid each)."""
+    with uow:
+        known = uow.regions.codes()
+        usernames = {s.username for s in uow.staff.all()}
+    shapes = [
+        (f["properties"]["code"], shapely.geometry.shape(f["geometry"]), bool(f["properties"].get("synthetic")),
+         "demo")
+        for f in features
+        if f["properties"]["code"] in known
+    ]  # fmt: skip
+    communities = [(code, geom) for code, geom, _, _ in shapes if len(code) == 12]
+    grids = []
+    for done, (code, geom) in enumerate(communities):
+        if done % 25 == 0:
+            progress("生成单元网格", done, len(communities))
+        grids += generate_grids([(code, geom)])
+    progress("生成单元网格", len(communities), len(communities))
+    streets = sorted({code[:9] for code, _ in communities})
+    responsibility = [
+        (f"{street}R01", f"{street} 监督网格", f"supervisor_{street}" if f"supervisor_{street}" in usernames else None)
+        for street in streets
+    ]
+    rows = []
+    for g in grids:
+        centroid = g.geometry.centroid
+        rows.append(
+            (g.code, g.community_code, g.geometry, g.area_m2, area_class_by_distance(centroid.x, centroid.y),
+             f"{g.community_code[:9]}R01")
+        )  # fmt: skip
+    with uow:
+        uow.geo.put_region_shapes(shapes)
+        uow.geo.put_responsibility_grids(responsibility)
+        uow.geo.replace_grids([code for code, _ in communities], rows)
+        uow.commit()
+    return GeographySummary(len(shapes), len(rows), len(responsibility))
+
+
+def load_locator(uow: UnitOfWork) -> Locator:
+    with uow:
+        regions = uow.regions.all()
+        shapes = uow.geo.region_shapes()
+        grids = uow.geo.grids()
+    names = {r.code: r.name for r in regions}
+    parents = {r.code: r.parent_code for r in regions}
+    levels = {r.code: r.level.value for r in regions}
+    return Locator(shapes, grids, names, parents, levels)
+
+
+def locate(lon: float, lat: float, crs: Crs, locator: Locator) -> Place:
+    """Where a point given in any accepted CRS lies (the answer carries WGS84 lon/lat)."""
+    validate_lonlat(lon, lat)
+    wgs_lon, wgs_lat = to_wgs84(lon, lat, crs)
+    return locator.locate(float(wgs_lon), float(wgs_lat))

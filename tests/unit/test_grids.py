@@ -1,0 +1,113 @@
+"""Unit grids generated from community outlines, and locating points on them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import Polygon, box
+
+from xiuhua.adapters.geo.grids import DLAT, DLON, ORIGIN, Lattice, area_m2, generate_grids
+from xiuhua.adapters.geo.locator import Locator
+from xiuhua.domain.errors import InvalidInputError
+from xiuhua.domain.geography import grid_code, validate_grid_code
+
+X0, Y0 = ORIGIN[0] + 300 * DLON, ORIGIN[1] + 300 * DLAT  # on the lattice
+EAST = box(X0, Y0, X0 + 4 * DLON, Y0 + 3 * DLAT)  # exactly 4 × 3 cells
+WEST = box(X0 - 2.5 * DLON, Y0, X0, Y0 + 3 * DLAT)  # 2.5 cells wide: a column of half cells
+
+
+def test_codes_are_community_plus_serial() -> None:
+    assert grid_code("410204001003", 7) == "410204001003007"
+    assert validate_grid_code("410204001003007") == "410204001003007"
+    for bad in ("41020400100300", "410204001003000", "41020400100300A"):
+        with pytest.raises(InvalidInputError):
+            validate_grid_code(bad)
+    with pytest.raises(InvalidInputError) as info:
+        grid_code("410204001003", 1000)
+    assert info.value.code == "grid.too_many"
+
+
+def test_grids_tile_the_community_numbered_west_to_east_north_to_south() -> None:
+    grids = generate_grids([("410204001003", EAST)])
+    assert [g.code[-3:] for g in grids] == [f"{i:03d}" for i in range(1, 13)]
+    assert all(g.code.startswith("410204001003") for g in grids)
+    centroids = [g.geometry.centroid for g in grids]
+    # First row (north) first, west to east within a row.
+    assert centroids[0].y > centroids[4].y > centroids[8].y
+    assert centroids[0].x < centroids[1].x < centroids[2].x < centroids[3].x
+    union = shapely.union_all([g.geometry for g in grids])
+    assert shapely.symmetric_difference(union, EAST).area < 1e-12
+    assert 9_000 < grids[0].area_m2 < 11_500  # about 100 m × 100 m
+    assert abs(sum(g.area_m2 for g in grids) - area_m2(EAST)) < 1.0
+
+
+def test_slivers_join_a_neighbour_in_the_same_community() -> None:
+    thin = box(X0, Y0, X0 + 2.1 * DLON, Y0 + DLAT)  # two cells and a 10 % sliver
+    grids = generate_grids([("410204001004", thin)])
+    assert len(grids) == 2
+    assert shapely.symmetric_difference(shapely.union_all([g.geometry for g in grids]), thin).area < 1e-12
+
+
+def test_a_community_too_large_for_three_digits_is_refused() -> None:
+    huge = box(X0, Y0, X0 + 40 * DLON, Y0 + 30 * DLAT)  # 1,200 cells
+    with pytest.raises(InvalidInputError) as info:
+        generate_grids([("410204001005", huge)])
+    assert info.value.code == "grid.too_many"
+
+
+def test_lattice_cell_range() -> None:
+    cols, rows = Lattice().cell_range(EAST.bounds)
+    assert (cols.start, rows.start) == (300, 300)
+
+
+@pytest.fixture(scope="module")
+def locator() -> Locator:
+    district = box(X0 - 2.5 * DLON, Y0, X0 + 4 * DLON, Y0 + 3 * DLAT)
+    regions = [
+        ("410204", district),
+        ("410204001", district),
+        ("410204001003", EAST),
+        ("410204001004", WEST),
+    ]
+    grids = [(g.code, g.geometry, "A") for g in generate_grids([("410204001003", EAST), ("410204001004", WEST)])]
+    names = {"410204": "鼓楼区", "410204001": "某街道", "410204001003": "东社区", "410204001004": "西社区"}
+    parents = {"410204": "410200", "410204001": "410204", "410204001003": "410204001", "410204001004": "410204001"}
+    levels = {"410204": "district", "410204001": "street", "410204001003": "community", "410204001004": "community"}
+    return Locator(regions, grids, names, parents, levels)
+
+
+def test_locate_names_all_four_levels(locator: Locator) -> None:
+    place = locator.locate(X0 + 0.5 * DLON, Y0 + 2.5 * DLAT)
+    assert (place.district_name, place.street_name, place.community_name) == ("鼓楼区", "某街道", "东社区")
+    assert place.grid_code == "410204001003001"  # the north-west cell of the east community
+    assert place.grid_code.startswith(place.community_code or "x")
+    west = locator.locate(X0 - 0.1 * DLON, Y0 + 0.5 * DLAT)
+    assert west.community_code == "410204001004" and west.grid_code is not None
+    assert west.grid_code.startswith("410204001004")
+
+
+def test_locate_on_a_shared_border_is_deterministic(locator: Locator) -> None:
+    first = locator.locate(X0, Y0 + 1.5 * DLAT)
+    again = locator.locate(X0, Y0 + 1.5 * DLAT)
+    assert first == again and first.community_code in ("410204001003", "410204001004")
+
+
+def test_outside_the_city_is_a_clear_error(locator: Locator) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        locator.locate(X0 + 10 * DLON, Y0)
+    assert info.value.code == "geo.outside" and "不在本市范围内" in info.value.message
+
+
+def test_locate_many_matches_locate_one_by_one(locator: Locator) -> None:
+    rng = np.random.default_rng(5)
+    lon = rng.uniform(X0 - 3 * DLON, X0 + 4.5 * DLON, 500)
+    lat = rng.uniform(Y0 - 0.5 * DLAT, Y0 + 3.5 * DLAT, 500)
+    found = locator.locate_many(lon, lat)
+    for i in range(500):
+        inside = shapely.contains_xy(Polygon(box(X0 - 2.5 * DLON, Y0, X0 + 4 * DLON, Y0 + 3 * DLAT)), lon[i], lat[i])
+        if found["district"][i] < 0:
+            assert not inside
+            continue
+        place = locator.locate(float(lon[i]), float(lat[i]))
+        assert place.grid_code == locator.grid_codes[found["grid"][i]]
