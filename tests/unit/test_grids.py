@@ -111,3 +111,19 @@ def test_locate_many_matches_locate_one_by_one(locator: Locator) -> None:
             continue
         place = locator.locate(float(lon[i]), float(lat[i]))
         assert place.grid_code == locator.grid_codes[found["grid"][i]]
+
+
+def test_the_lattice_table_agrees_with_the_polygons() -> None:
+    from xiuhua.adapters.geo.lattice_index import NONE, LatticeIndex
+
+    wedge = Polygon([(X0, Y0), (X0 + 4 * DLON, Y0), (X0, Y0 + 3 * DLAT)])  # a diagonal edge cuts cells
+    grids = generate_grids([("410204001006", wedge), ("410204001007", EAST.difference(wedge))])
+    index = LatticeIndex([g.geometry for g in grids], sub=4)
+    rng = np.random.default_rng(11)
+    lon = rng.uniform(X0 - DLON, X0 + 5 * DLON, 20_000)
+    lat = rng.uniform(Y0 - DLAT, Y0 + 4 * DLAT, 20_000)
+    found = index.lookup(lon, lat)
+    tree = shapely.STRtree([g.geometry for g in grids])
+    for k in rng.choice(20_000, 2_000, replace=False):
+        hits = tree.query(shapely.Point(lon[k], lat[k]), predicate="intersects")
+        assert (found[k] in hits) if len(hits) else found[k] == NONE, (lon[k], lat[k])

@@ -68,8 +68,10 @@ def generate_grids(
         cells, keys = [], []
         for j in reversed(rows):  # north first
             for i in cols:  # then west to east
-                x0, y0 = lattice.lon0 + i * lattice.dlon, lattice.lat0 + j * lattice.dlat
-                cells.append(shapely.box(x0, y0, x0 + lattice.dlon, y0 + lattice.dlat))
+                # Each edge from one expression, so neighbouring cells share it to the last bit.
+                west, east = lattice.lon0 + i * lattice.dlon, lattice.lon0 + (i + 1) * lattice.dlon
+                south, north = lattice.lat0 + j * lattice.dlat, lattice.lat0 + (j + 1) * lattice.dlat
+                cells.append(shapely.box(west, south, east, north))
                 keys.append((j, i))
         pieces = shapely.intersection(np.array(cells, dtype=object), polygon)
         keep = [(k, g) for k, g in zip(keys, pieces, strict=True) if not g.is_empty and g.area > 0]

@@ -9,10 +9,12 @@ import numpy.typing as npt
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from xiuhua.adapters.geo.lattice_index import LatticeIndex
 from xiuhua.domain.errors import InvalidInputError
 from xiuhua.domain.geography import Place
 
 IntArray = npt.NDArray[np.int64]
+BATCH_FOR_LATTICE = 50_000
 
 
 class Locator:
@@ -35,7 +37,15 @@ class Locator:
         self.trees = {level: shapely.STRtree([shapes[c] for c in codes]) for level, codes in self.region_codes.items()}
         self.grid_codes = [code for code, _, _ in grids]
         self.grid_classes = [area for _, _, area in grids]
-        self.grid_tree = shapely.STRtree([g for _, g, _ in grids])
+        self.grid_geoms = [g for _, g, _ in grids]
+        self.grid_tree = shapely.STRtree(self.grid_geoms)
+        self._lattice: LatticeIndex | None = None
+        # A grid's code carries its community, street and district: index them once.
+        position = {level: {c: k for k, c in enumerate(codes)} for level, codes in self.region_codes.items()}
+        self.grid_regions = {
+            level: np.array([position[level].get(code[:n], -1) for code in self.grid_codes], dtype=np.int64)
+            for level, n in (("community", 12), ("street", 9), ("district", 6))
+        }
 
     @staticmethod
     def _first_hit(tree: shapely.STRtree, points: npt.NDArray[np.object_]) -> IntArray:
@@ -48,10 +58,29 @@ class Locator:
     def locate_many(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> dict[str, IntArray]:
         """Indexes of the grid, community, street and district of each point (-1 where none)."""
         xs, ys = np.atleast_1d(np.asarray(lon, dtype=float)), np.atleast_1d(np.asarray(lat, dtype=float))
-        points: npt.NDArray[np.object_] = shapely.points(xs, ys)  # type: ignore[assignment]
-        found = {level: self._first_hit(tree, points) for level, tree in self.trees.items()}
-        found["grid"] = self._first_hit(self.grid_tree, points)
+        grid = self._grids_of(xs, ys)
+        found = {"grid": grid}
+        in_grid = grid >= 0
+        rest = np.flatnonzero(~in_grid)  # outside every grid: ask the outlines themselves
+        points: npt.NDArray[np.object_] = shapely.points(xs[rest], ys[rest])  # type: ignore[assignment]
+        for level, tree in self.trees.items():
+            index = np.full(len(xs), -1, dtype=np.int64)
+            if self.grid_codes:
+                index[in_grid] = self.grid_regions[level][grid[in_grid]]
+            if rest.size:
+                index[rest] = self._first_hit(tree, points)
+            found[level] = index
         return found
+
+    def _grids_of(self, xs: npt.NDArray[np.float64], ys: npt.NDArray[np.float64]) -> IntArray:
+        """Large batches go through the lattice table (built on first use, a few seconds for a city);
+        small ones ask the tree of grid polygons directly."""
+        if len(xs) >= BATCH_FOR_LATTICE and self.grid_geoms:
+            if self._lattice is None:
+                self._lattice = LatticeIndex(self.grid_geoms)
+            return self._lattice.lookup(xs, ys)
+        points: npt.NDArray[np.object_] = shapely.points(xs, ys)  # type: ignore[assignment]
+        return self._first_hit(self.grid_tree, points)
 
     def locate(self, lon: float, lat: float) -> Place:
         """Where one point lies; raises InvalidInputError ("geo.outside") outside every district."""
