@@ -24,7 +24,7 @@ _EPS = 1e-9  # the same edge rule as Lattice.column / Lattice.row
 
 
 class LatticeIndex:
-    def __init__(self, grids: Sequence[BaseGeometry], lattice: Lattice | None = None, sub: int = 8) -> None:
+    def __init__(self, grids: Sequence[BaseGeometry], lattice: Lattice | None = None, sub: int = 16) -> None:
         lattice = lattice or Lattice()
         self.lattice, self.sub = lattice, sub
         self.geoms = np.array(grids, dtype=object)
@@ -48,18 +48,14 @@ class LatticeIndex:
         self.subcells = self._owners(sub_west, sub_south, sw, sh=ss).reshape(len(shared), sub, sub)
 
     def _owners(self, west: FloatArray, south: FloatArray, w: float, sh: float | None = None) -> IntArray:
-        """For each box: the grid covering it whole, NONE if no grid touches its inside, else SHARED."""
+        """For each box: the grid it lies within, NONE if it touches no grid, else SHARED (tested later)."""
         h = self.lattice.dlat if sh is None else sh
         boxes = shapely.box(west, south, west + w, south + h)
-        box_i, grid_i = self.tree.query(boxes, predicate="intersects")
-        inside = shapely.area(shapely.intersection(boxes[box_i], self.geoms[grid_i]))
-        keep = inside > w * h * 1e-9
-        box_i, grid_i, inside = box_i[keep], grid_i[keep], inside[keep]
-        counts = np.bincount(box_i, minlength=len(boxes))
-        owner = np.where(counts == 0, NONE, SHARED).astype(np.int64)
-        single = counts[box_i] == 1
-        whole = single & (np.abs(inside - w * h) <= w * h * 1e-7)
-        owner[box_i[whole]] = grid_i[whole]
+        owner = np.full(len(boxes), NONE, dtype=np.int64)
+        touching, _ = self.tree.query(boxes, predicate="intersects")
+        owner[touching] = SHARED  # some only share an edge: the exact test sorts them out
+        box_i, grid_i = self.tree.query(boxes, predicate="within")
+        owner[box_i] = grid_i
         return owner
 
     def lookup(self, lon: FloatArray, lat: FloatArray) -> IntArray:

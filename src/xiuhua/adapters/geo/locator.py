@@ -42,6 +42,10 @@ class Locator:
         self._lattice: LatticeIndex | None = None
         # A grid's code carries its community, street and district: index them once.
         position = {level: {c: k for k, c in enumerate(codes)} for level, codes in self.region_codes.items()}
+        # Grids tile the regions they belong to, so a point outside every grid can only lie in a region
+        # of a level where some region has no grids (a district with rural towns, say).
+        gridded = {code[:n] for code in self.grid_codes for n in (6, 9, 12)}
+        self.beyond_grids = {level for level, codes in self.region_codes.items() if set(codes) - gridded}
         self.grid_regions = {
             level: np.array([position[level].get(code[:n], -1) for code in self.grid_codes], dtype=np.int64)
             for level, n in (("community", 12), ("street", 9), ("district", 6))
@@ -67,7 +71,7 @@ class Locator:
             index = np.full(len(xs), -1, dtype=np.int64)
             if self.grid_codes:
                 index[in_grid] = self.grid_regions[level][grid[in_grid]]
-            if rest.size:
+            if rest.size and level in self.beyond_grids:
                 index[rest] = self._first_hit(tree, points)
             found[level] = index
         return found
