@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 
 import shapely
 from shapely.geometry import LineString, Point, Polygon
@@ -117,7 +118,9 @@ def component_id_from_2013(old_id: str) -> str:
     class has no successor."""
     if not _ID_2013.fullmatch(old_id):
         raise InvalidInputError(
-            "component.bad_id", f"2013 版部件标识码“{old_id}”应为 16 位数字（区划 6 + 大类 2 + 小类 2 + 序号 6）", id=old_id
+            "component.bad_id",
+            f"2013 版部件标识码“{old_id}”应为 16 位数字（区划 6 + 大类 2 + 小类 2 + 序号 6）",
+            id=old_id,
         )
     new_class = code_from_2013(ClassKind.COMPONENT, old_id[6:10])
     if new_class is None:
@@ -135,9 +138,13 @@ def representative_lonlat(geometry: BaseGeometry) -> tuple[float, float]:
     return float(point.x), float(point.y)
 
 
+# A city's register names a few hundred departments over millions of rows: check each code once.
+_validate_uscc = lru_cache(maxsize=4096)(validate_uscc)
+
+
 def _check_optional_code(code: str | None, name: str | None, what: str) -> None:
     if code is not None:
-        validate_uscc(code)
+        _validate_uscc(code)
     if name is not None and not name.strip():
         raise InvalidInputError("component.bad_name", f"{what}名称不能为空白")
 
@@ -179,7 +186,7 @@ class Component:
         validate_component_id(self.id)
         if not self.name.strip():
             raise InvalidInputError("component.no_name", f"部件 {self.id} 缺少名称", id=self.id)
-        validate_uscc(self.department_code)
+        _validate_uscc(self.department_code)
         if not self.department_name.strip():
             raise InvalidInputError("component.no_department", f"部件 {self.id} 缺少主管部门名称", id=self.id)
         _check_optional_code(self.owner_code, self.owner_name, "权属单位")
@@ -200,6 +207,13 @@ class Component:
 
     def _check_geometry(self) -> None:
         geom = self.geometry
+        if isinstance(geom, Point) and not geom.is_empty:  # the common case, kept cheap for bulk imports
+            _check_lonlat(self.lon, self.lat)
+            if (geom.x, geom.y) != (self.lon, self.lat):
+                raise InvalidInputError(
+                    "component.bad_location", f"部件 {self.id} 的代表点经纬度与点位不一致", id=self.id
+                )
+            return
         if not isinstance(geom, Point | LineString | Polygon) or geom.is_empty:
             kind = getattr(geom, "geom_type", type(geom).__name__)
             raise InvalidInputError(
@@ -212,9 +226,7 @@ class Component:
         _check_lonlat(maxx, maxy)
         _check_lonlat(self.lon, self.lat)
         if isinstance(geom, Point) and (geom.x, geom.y) != (self.lon, self.lat):
-            raise InvalidInputError(
-                "component.bad_location", f"部件 {self.id} 的代表点经纬度与点位不一致", id=self.id
-            )
+            raise InvalidInputError("component.bad_location", f"部件 {self.id} 的代表点经纬度与点位不一致", id=self.id)
 
     @property
     def class_code(self) -> str:
@@ -230,7 +242,7 @@ class Component:
 
     def same_record(self, other: Component) -> bool:
         """Equal in every table-2 attribute and in geometry (the version is not part of the record)."""
-        return self == other and shapely.equals_exact(self.geometry, other.geometry, tolerance=0.0)
+        return self == other and bool(shapely.equals_exact(self.geometry, other.geometry, tolerance=0.0))
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from xiuhua.domain.evidence import StoredFile
 
 if TYPE_CHECKING:  # the repositories' signatures are the contract; the SQL ones are the only kind
     from xiuhua.adapters.db.case_repository import CaseRepository
+    from xiuhua.adapters.db.component_repository import ComponentRepository
     from xiuhua.adapters.db.geo_repository import GeoRepository
     from xiuhua.adapters.db.repositories import (
         CalendarRepository,
@@ -33,6 +34,7 @@ class UnitOfWork(Protocol):
     policy: PolicyRepository
     cases: CaseRepository
     geo: GeoRepository
+    components: ComponentRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

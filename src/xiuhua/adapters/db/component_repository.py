@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any, cast
 
 import shapely
-from sqlalchemy import Connection, ColumnElement, Row, Select, and_, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Row, Select, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.engine import CursorResult
 
 from xiuhua.adapters.db import tables as t
@@ -128,25 +128,27 @@ def _from_row(r: Row[Any]) -> Component:
     return _build(dict(values), shapely.from_wkb(values["geometry"]), values["version"])
 
 
-def _rows(components: Sequence[Component], at: datetime, actor: str) -> tuple[list[dict[str, Any]], list[str]]:
+def _rows(
+    components: Sequence[Component], versions: Sequence[int], at: datetime, actor: str
+) -> tuple[list[dict[str, Any]], list[str]]:
     wkbs = shapely.to_wkb([c.geometry for c in components])  # one vectorised call for the whole chunk
     current = []
     records = []
-    for c, wkb in zip(components, wkbs, strict=True):
+    for c, version, wkb in zip(components, versions, wkbs, strict=True):
         row = _plain(c)
-        row.update(version=c.version, class_code=c.class_code, geometry=wkb, updated_at=at, updated_by=actor)
+        row.update(version=version, class_code=c.class_code, geometry=wkb, updated_at=at, updated_by=actor)
         current.append(row)
         records.append(_record_json(c, wkb))
     return current, records
 
 
 def _version_rows(
-    components: Sequence[Component], records: Sequence[str], at: datetime, actor: str
+    components: Sequence[Component], versions: Sequence[int], records: Sequence[str], at: datetime, actor: str
 ) -> list[dict[str, Any]]:
     return [
         {
             "component_id": c.id,
-            "version": c.version,
+            "version": version,
             "valid_from": at,
             "valid_to": None,
             "changed_by": actor,
@@ -157,7 +159,7 @@ def _version_rows(
             "status": c.status.value,
             "record": record,
         }
-        for c, record in zip(components, records, strict=True)
+        for c, version, record in zip(components, versions, records, strict=True)
     ]
 
 
@@ -167,16 +169,17 @@ class ComponentRepository:
 
     # ----- writes ----------------------------------------------------------------------------------
     def add(self, components: Sequence[Component], at: datetime, actor: str) -> None:
-        """Insert new components (their ``version`` must be 1) and their first versions, in chunks."""
+        """Insert new components as version 1 (whatever their ``version``) and their first versions, in chunks."""
         for i in range(0, len(components), _CHUNK):
             chunk = components[i : i + _CHUNK]
-            current, records = _rows(chunk, at, actor)
-            self.conn.execute(t.components.insert(), current)
-            self.conn.execute(t.component_versions.insert(), _version_rows(chunk, records, at, actor))
+            ones = [1] * len(chunk)
+            current, records = _rows(chunk, ones, at, actor)
+            self._insert(t.components, current)
+            self._insert(t.component_versions, _version_rows(chunk, ones, records, at, actor))
 
     def change(self, components: Sequence[Component], at: datetime, actor: str) -> None:
-        """Store new versions of existing components, each carrying ``version`` = stored version + 1: close
-        the previous version at ``at`` and append the new one. Raises ConflictError ``component.conflict``
+        """Store new versions of existing components read as version ``c.version``: write ``c.version + 1``,
+        close the previous version at ``at`` and append the new one. Raises ConflictError ``component.conflict``
         when another writer got there first (the stored version is no longer the one before)."""
         c = t.components.c
         fields = [k for k in _WRITTEN if k != "id"]
@@ -193,17 +196,21 @@ class ComponentRepository:
         )
         for i in range(0, len(components), _CHUNK):
             chunk = components[i : i + _CHUNK]
-            current, records = _rows(chunk, at, actor)
+            versions = [x.version + 1 for x in chunk]
+            current, records = _rows(chunk, versions, at, actor)
             params = [{f"b_{k}": v for k, v in row.items()} | {"b_prev": row["version"] - 1} for row in current]
             result = cast(CursorResult[Any], self.conn.execute(set_current, params))
             if result.rowcount != len(chunk):
                 raise ConflictError(
                     "component.conflict", "部件已被他人修改，请刷新后重试", ids=[x.id for x in chunk][:20]
                 )
-            self.conn.execute(
-                close, [{"b_id": x.id, "b_prev": x.version - 1, "b_at": at} for x in chunk]
-            )
-            self.conn.execute(t.component_versions.insert(), _version_rows(chunk, records, at, actor))
+            self.conn.execute(close, [{"b_id": x.id, "b_prev": x.version, "b_at": at} for x in chunk])
+            self._insert(t.component_versions, _version_rows(chunk, versions, records, at, actor))
+
+    def _insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        # executemany on both backends: multi-row VALUES statements measured 3x slower on PostgreSQL
+        # (each chunk compiles a fresh statement), so the cached single-row INSERT wins.
+        self.conn.execute(table.insert(), rows)
 
     # ----- current state ---------------------------------------------------------------------------
     def get(self, component_id: str) -> Component | None:
@@ -234,7 +241,7 @@ class ComponentRepository:
         stmt: Select[Any] = select(t.components).where(*self._conditions(where)).order_by(t.components.c.id)
         if where.limit is not None:
             stmt = stmt.limit(where.limit)
-        for r in self.conn.execution_options(yield_per=_CHUNK).execute(stmt):
+        for r in self.conn.execute(stmt.execution_options(yield_per=_CHUNK)):
             yield _from_row(r)
 
     def count(self, where: ComponentFilter | None = None) -> int:
@@ -271,7 +278,9 @@ class ComponentRepository:
         """Every version of one component, oldest first: (record, valid from, valid to, changed by)."""
         v = t.component_versions.c
         stmt = select(t.component_versions).where(v.component_id == component_id).order_by(v.version)
-        return [(_from_json(r.record, r.version), r.valid_from, r.valid_to, r.changed_by) for r in self.conn.execute(stmt)]
+        return [
+            (_from_json(r.record, r.version), r.valid_from, r.valid_to, r.changed_by) for r in self.conn.execute(stmt)
+        ]
 
     def state_at(self, component_id: str, moment: datetime) -> Component | None:
         """The version valid at ``moment``, or None when the component was not yet registered."""
@@ -299,7 +308,7 @@ class ComponentRepository:
             conditions.append(v.status != ComponentStatus.REMOVED.value)
         stmt = select(v.record, v.version).where(*conditions).order_by(v.component_id)
         out: list[Component] = []
-        for r in self.conn.execution_options(yield_per=_CHUNK).execute(stmt):
+        for r in self.conn.execute(stmt.execution_options(yield_per=_CHUNK)):
             c = _from_json(r.record, r.version)
             if where.owner_code is not None and c.owner_code != where.owner_code:
                 continue
@@ -320,9 +329,7 @@ class ComponentRepository:
         return (v.valid_from <= moment, or_(v.valid_to.is_(None), v.valid_to > moment))
 
     # ----- nearest ---------------------------------------------------------------------------------
-    def points_in(
-        self, class_code: str, bbox: tuple[float, float, float, float]
-    ) -> list[tuple[str, float, float]]:
+    def points_in(self, class_code: str, bbox: tuple[float, float, float, float]) -> list[tuple[str, float, float]]:
         """(id, lon, lat) of current, not removed components of a class whose point lies in the bbox."""
         c = t.components.c
         min_lon, min_lat, max_lon, max_lat = bbox

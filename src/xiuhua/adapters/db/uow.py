@@ -8,6 +8,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import Transaction
 
 from xiuhua.adapters.db.case_repository import CaseRepository
+from xiuhua.adapters.db.component_repository import ComponentRepository
 from xiuhua.adapters.db.geo_repository import GeoRepository
 from xiuhua.adapters.db.repositories import (
     CalendarRepository,
@@ -45,6 +46,7 @@ class SqlUnitOfWork:
         self.policy = PolicyRepository(conn)
         self.cases = CaseRepository(conn)
         self.geo = GeoRepository(conn)
+        self.components = ComponentRepository(conn)
         self.committed = False
         return self
 
