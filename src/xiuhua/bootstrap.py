@@ -48,7 +48,7 @@ def bootstrap(database_url: str | None = None, *, migrate: bool = True) -> Runti
     return Runtime(engine)
 
 
-def demo_sources(*, geometry: bool = True) -> DemoSources:
+def demo_sources(*, geometry: bool = True, census_scale: float = 1.0) -> DemoSources:
     """The demo city's package data; without geometry (no outlines, no unit grids) it builds in a fraction
     of the time, which is what tests of the closed loop want."""
     return DemoSources(
@@ -57,4 +57,5 @@ def demo_sources(*, geometry: bool = True) -> DemoSources:
         standards=packagedata.read(packagedata.DEFAULT_STANDARDS),
         organizations=packagedata.read(packagedata.DEPARTMENTS),
         geometry=packagedata.read_features(packagedata.DEMO_GEOMETRY) if geometry else (),
+        census_scale=census_scale,
     )

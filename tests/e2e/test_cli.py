@@ -91,7 +91,7 @@ def test_db_upgrade_and_current(database: str) -> None:
 
 
 def test_demo_then_export_and_import(database: str, tmp_path: Path) -> None:
-    code, out, err = run("demo", "--no-simulate", "--no-serve")
+    code, out, err = run("demo", "--no-simulate", "--no-serve", "--census-scale", "0.02")
     assert code == 0, err
     assert "开封演示城市已就绪" in out and "2528" in out
     assert "完成" in err  # the progress bar
@@ -107,7 +107,7 @@ def test_demo_then_export_and_import(database: str, tmp_path: Path) -> None:
 
 
 def test_import_of_a_real_city_sheet_reports_rows(database: str) -> None:
-    assert run("demo", "--no-simulate", "--no-serve")[0] == 0
+    assert run("demo", "--no-simulate", "--no-serve", "--census-scale", "0.02")[0] == 0
     sheet = SHARED / "standards" / "case_standards_yuncheng_2013.csv"
     code, out, err = run("catalog", "import-standards", str(sheet))
     assert code == 2
@@ -148,7 +148,9 @@ def test_demo_on_postgresql(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("XIUHUA_DATABASE_URL", url)
     get_settings.cache_clear()
     try:
-        code, out, err = run("demo", "--days", "2", "--rate", "15", "--start", "2026-03-02", "--no-serve")
+        code, out, err = run(
+            "demo", "--days", "2", "--rate", "15", "--start", "2026-03-02", "--census-scale", "0.02", "--no-serve"
+        )
         assert code == 0, err
         assert "postgresql" in out and "2528" in out and "模拟 2026-03-02 至 2026-03-03" in out
         assert run("audit", "verify")[0] == 0
@@ -177,7 +179,7 @@ def test_next_years_holidays_can_be_loaded(database: str, tmp_path: Path) -> Non
 
 def test_case_commands_worker_and_audit(database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XIUHUA_EVIDENCE_DIR", str(tmp_path / "evidence"))
-    assert run("demo", "--no-simulate", "--no-serve")[0] == 0
+    assert run("demo", "--no-simulate", "--no-serve", "--census-scale", "0.02")[0] == 0
     photo = tmp_path / "p.png"
     photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 32)
     where = ("--lon", "114.3455", "--lat", "34.807", "--address", "龙亭公园东门", "--community", "410202001009")

@@ -23,14 +23,14 @@ CONFIG = SimulationConfig(days=7, seed=7, start=START, reports_per_day=40)
 
 
 def run(uow: SqlUnitOfWork, store_dir: Path) -> SimulationSummary:
-    build_demo(demo_sources(), uow, calendar_service.load_calendar(uow, holidays.statutory_days))
+    build_demo(demo_sources(census_scale=0.02), uow, calendar_service.load_calendar(uow, holidays.statutory_days))
     policy = load_policy(uow, holidays.statutory_days)
     return simulate(CONFIG, lambda: uow, policy, FileEvidenceStore(store_dir))
 
 
 def test_a_simulated_week_runs_the_loop_and_matches_the_database(uow: SqlUnitOfWork, tmp_path: Path) -> None:
     days: list[int] = []
-    build_demo(demo_sources(), uow, calendar_service.load_calendar(uow, holidays.statutory_days))
+    build_demo(demo_sources(census_scale=0.02), uow, calendar_service.load_calendar(uow, holidays.statutory_days))
     policy = load_policy(uow, holidays.statutory_days)
     summary = simulate(
         CONFIG, lambda: uow, policy, FileEvidenceStore(tmp_path / "a"), lambda _s, done, _t: days.append(done)
@@ -50,6 +50,15 @@ def test_a_simulated_week_runs_the_loop_and_matches_the_database(uow: SqlUnitOfW
     with uow:
         assert uow.cases.count_by("state") == summary.by_state
         assert uow.cases.count_by("source") == summary.by_source
+        # Reports about a registered facility are attached to it, and dispatched to its department.
+        attached = uow.connection.exec_driver_sql(
+            "select c.department_code, k.department_code from cases c join components k on k.id = c.component_id"
+        ).all()
+        in_grid = uow.connection.exec_driver_sql("select count(*) from cases where grid_code is not null").scalar()
+    assert attached, "some simulated cases concern a registered component"
+    dispatched = [(c, k) for c, k in attached if c is not None]
+    assert dispatched and sum(c == k for c, k in dispatched) >= 0.8 * len(dispatched)  # a few were misrouted
+    assert in_grid == summary.cases  # every case lies in a unit grid
     audit = verify_log(uow)
     assert audit.cases == summary.cases and audit.broken == []
     assert any((tmp_path / "a").rglob("*")), "photos were stored"

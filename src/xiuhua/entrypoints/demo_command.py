@@ -27,11 +27,12 @@ def demo(
     seed: Annotated[int, typer.Option(help="随机种子：同一种子、同一起始日得到同样的结果")] = 1,
     start: Annotated[str | None, typer.Option(help="模拟起始日 YYYY-MM-DD（默认：今天往前 days 天）")] = None,
     rate: Annotated[int, typer.Option(help="每天上报的问题数")] = 60,
+    census_scale: Annotated[float, typer.Option(help="部件普查密度倍数（1.0 约 12 万个部件）")] = 1.0,
     simulate_month: Annotated[bool, typer.Option("--simulate/--no-simulate", help="是否模拟城市运行")] = True,
     serve: Annotated[bool, typer.Option("--serve/--no-serve", help="建好后继续运行定时任务，直到 Ctrl-C")] = True,
 ) -> None:
     """建立开封演示城市，模拟一段时间的案件办理，打印汇总；默认随后持续运行。"""
-    build(days, seed, start, rate, simulate_month)
+    build(days, seed, start, rate, simulate_month, census_scale)
     if serve:
         out.print("演示城市运行中：定时任务每分钟扫描超期与督办（Ctrl-C 结束）")
         try:
@@ -41,12 +42,12 @@ def demo(
 
 
 @reports_errors
-def build(days: int, seed: int, start: str | None, rate: int, simulate_month: bool) -> None:
-    if days < 1 or rate < 1:
-        raise InvalidInputError("demo.bad_option", "天数与每日上报数须为正整数")
+def build(days: int, seed: int, start: str | None, rate: int, simulate_month: bool, census_scale: float) -> None:
+    if days < 1 or rate < 1 or census_scale < 0:
+        raise InvalidInputError("demo.bad_option", "天数与每日上报数须为正整数，普查密度不能为负")
     rt = runtime()
     with progress_bar() as report:
-        city = build_demo(demo_sources(), rt.uow(), rt.calendar(), report)
+        city = build_demo(demo_sources(census_scale=census_scale), rt.uow(), rt.calendar(), report)
     print_city(city, rt.engine.url.render_as_string())
     if not simulate_month:
         return
@@ -85,6 +86,7 @@ def print_city(summary: DemoSummary, database: str) -> None:
     table.add_row("立案结案标准", str(summary.standards))
     table.add_row("区划边界（演示用）", str(summary.shapes))
     table.add_row("单元网格", str(summary.grids))
+    table.add_row("部件（普查生成）", str(summary.components))
     for kind, label in (("supervision_center", "监督中心"), ("command_center", "指挥中心"), ("department", "专业部门")):
         table.add_row(label, str(summary.organizations.get(kind, 0)))
     for role in Role:

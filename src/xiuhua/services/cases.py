@@ -162,9 +162,7 @@ def act_on_case(cmd: ActOnCase, uow: UnitOfWork, clock: Clock, policy: CasePolic
                 )
             params.standard_id, params.standard_limit = standard.id, standard.limit_for(case.location.area_class)
         if cmd.action is Action.DISPATCH:
-            params.suggested_department = suggestion = policy.router.suggest(
-                case.kind, case.class_code, case.location.region_codes
-            )
+            params.suggested_department = suggestion = _suggest(uow, case, policy)
             params.department_code = cmd.department_code or suggestion
             if params.department_code and uow.organizations.kind_of(params.department_code) is not OrgKind.DEPARTMENT:
                 raise NotFoundError("case.unknown_department", f"处置部门 {params.department_code} 不存在")
@@ -175,6 +173,13 @@ def act_on_case(cmd: ActOnCase, uow: UnitOfWork, clock: Clock, policy: CasePolic
         _record_photos(uow, case, PHOTO_STAGE.get(cmd.action, PhotoStage.BEFORE), cmd.photos, now)
         uow.commit()
     return Acted(case.case_no, case.state, case.due_at, entry.seq, case.department_code)
+
+
+def _suggest(uow: UnitOfWork, case: Case, policy: CasePolicy) -> str | None:
+    """The department to dispatch to: a registered component's own department first, else the routing rules."""
+    if case.component_id and (component := uow.components.get(case.component_id)) is not None:
+        return component.department_code
+    return policy.router.suggest(case.kind, case.class_code, case.location.region_codes)
 
 
 def _record_photos(

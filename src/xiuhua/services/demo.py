@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from xiuhua.adapters.tabular import Row
 from xiuhua.domain.calendar import DEFAULT_SCHEDULE, WorkCalendar
-from xiuhua.domain.org import Organization, OrgKind, Region, RegionLevel, Role, Staff
+from xiuhua.domain.org import ClassKind, Organization, OrgKind, Region, RegionLevel, Role, Staff
+from xiuhua.domain.routing import Router
 from xiuhua.services import catalog, geography, org
 from xiuhua.services.calendar import DEFAULT_TIMEZONE, TIMEZONE_KEY
+from xiuhua.services.census import generate_census
 from xiuhua.services.ports import Progress, UnitOfWork, no_progress
 
 CITY_CODE = "410200"
@@ -27,6 +30,8 @@ class DemoSources:
     organizations: Sequence[Row]
     geometry: Sequence[Mapping[str, Any]] = ()
     """GeoJSON features: outlines of districts, streets and communities."""
+    census_scale: float = 1.0
+    """Multiplies the component densities of the generated census (about 120,000 components at 1.0)."""
 
 
 @dataclass
@@ -38,13 +43,14 @@ class DemoSummary:
     staff: dict[str, int] = field(default_factory=dict)
     shapes: int = 0
     grids: int = 0
+    components: int = 0
 
 
 def build_demo(
     sources: DemoSources, uow: UnitOfWork, calendar: WorkCalendar, progress: Progress = no_progress
 ) -> DemoSummary:
     """Seed (idempotently) everything the demo city needs and return what is now stored."""
-    steps = 7
+    steps = 8
     progress("行政区划", 0, steps)
     org.import_regions(sources.regions, uow)
     progress("部件事项目录", 1, steps)
@@ -68,7 +74,12 @@ def build_demo(
         has_grids = uow.geo.count_grids() > 0
     if sources.geometry and not has_grids:
         geography.seed_demo_geometry(sources.geometry, uow)
-    progress("汇总", 6, steps)
+    progress("部件普查", 6, steps)
+    with uow:
+        has_components = uow.components.count() > 0
+    if sources.geometry and sources.census_scale > 0 and not has_components:
+        seed_census(uow, sources.census_scale, calendar)
+    progress("汇总", 7, steps)
     with uow:
         summary = DemoSummary(
             regions=uow.regions.count_by_level(),
@@ -78,6 +89,7 @@ def build_demo(
             staff=uow.staff.count_by_role(),
             shapes=len(uow.geo.region_shapes()),
             grids=uow.geo.count_grids(),
+            components=uow.components.count(),
         )
     progress("完成", steps, steps)
     return summary
@@ -150,3 +162,19 @@ def demo_staff(regions: Sequence[Region], orgs: Sequence[Organization]) -> list[
             )
         )
     return accounts
+
+
+def seed_census(uow: UnitOfWork, scale: float, calendar: WorkCalendar) -> int:
+    """Register the generated component census of the demo city (one transaction, set-based inserts)."""
+    with uow:
+        grids = uow.geo.grids()
+        orgs = uow.organizations.all()
+        regions = {r.code: r.name for r in uow.regions.all()}
+        classes = {c.code: c.name for c in uow.catalog.classes() if c.kind is ClassKind.COMPONENT}
+        rules = uow.policy.routing_rules()
+    census = generate_census(grids, Router(rules, orgs), {o.code: o.name for o in orgs}, regions, classes, scale=scale)
+    moment = calendar.local(int(datetime(2026, 1, 1, tzinfo=UTC).timestamp()))
+    with uow:
+        uow.components.add(census, moment, "system")
+        uow.commit()
+    return len(census)

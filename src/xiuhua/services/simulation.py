@@ -11,6 +11,7 @@ so the city is left with cases in every state.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 import math
@@ -30,6 +31,7 @@ from shapely.geometry.base import BaseGeometry
 
 from xiuhua.domain.calendar import TimeLimit
 from xiuhua.domain.case import SYSTEM_ACTOR, Actor, Location, Urgency
+from xiuhua.domain.components import Component, ComponentFilter, ComponentStatus
 from xiuhua.domain.errors import DomainError, InvalidInputError
 from xiuhua.domain.evidence import StoredFile
 from xiuhua.domain.org import ClassKind, OrgKind, RegionLevel
@@ -264,6 +266,8 @@ class _Simulation:
             for r in sorted(regions, key=lambda r: r.code)
             if r.level is RegionLevel.STREET and r.parent_code in URBAN_DISTRICTS and communities.get(r.code)
         ]
+        if self.grids_by_street:  # where the city is mapped, problems are reported on the map
+            self.streets = [street for street in self.streets if street.code in self.grids_by_street]
         if not self.streets:
             raise InvalidInputError("simulation.no_city", "没有可模拟的城区街道，请先建立演示城市")
         self.standards: dict[tuple[ClassKind, str], list[int]] = {}
@@ -427,6 +431,11 @@ class _Simulation:
         else:
             kind, class_code = self.pick_class(source)
             location = self.pick_location()
+        component = self.component_at(kind, class_code, location) if original is None else None
+        if component is not None:  # the problem is a registered facility: report it where it stands
+            location = dataclasses.replace(
+                location, lon=component.lon, lat=component.lat, grid_code=component.grid_code
+            )
         urgency = Urgency.URGENT if r.random() < URGENT_SHARE else Urgency.NORMAL
         name = self.class_names[(kind, class_code)]
         description = DESCRIPTIONS[source].format(name=name) + (DUPLICATE_NOTE if original else "")
@@ -450,8 +459,9 @@ class _Simulation:
         if source in (Source.SUPERVISOR, Source.SELF_DISPOSAL, Source.VIDEO):
             photos = (self.photo(f"report {len(self.cases) + 1}"),)
         cmd = ReportCase(
-            actor, source, kind, class_code, location, description, urgency, reporter, phone, photos=photos
-        )
+            actor, source, kind, class_code, location, description, urgency, reporter, phone,
+            component_id=component.id if component else None, photos=photos,
+        )  # fmt: skip
         try:
             reported = report_case(cmd, self.uow_factory(), self.clock, self.policy)
         except DomainError as exc:
@@ -466,6 +476,15 @@ class _Simulation:
         self.recent.append(case)
         self.actions[A.REPORT.value] += 1
         self.plan(case, self.step_due(case))
+
+    def component_at(self, kind: ClassKind, class_code: str, location: Location) -> Component | None:
+        """A registered component of this class in the report's community, if the census has one."""
+        if kind is not ClassKind.COMPONENT:
+            return None
+        where = ComponentFilter(community_code=location.community_code, class_code=class_code, limit=50)
+        with self.uow_factory() as uow:
+            found = [c for c in uow.components.find(where) if c.status is not ComponentStatus.REMOVED]
+        return self.rng.choice(found) if found else None
 
     def duplicate_target(self, source: Source) -> _Case | None:
         """Now and then a citizen or a camera reports a problem someone reported a little earlier."""
