@@ -37,6 +37,32 @@ _STREET = re.compile(r"[0-9]{9}")
 _COMMUNITY = re.compile(r"[0-9]{12}")
 
 
+# The record's fields in their exchange order (the columns of an export, the JSON of a version).
+RECORD_FIELDS = (
+    "id",
+    "name",
+    "department_code",
+    "department_name",
+    "owner_code",
+    "owner_name",
+    "maintainer_code",
+    "maintainer_name",
+    "grid_code",
+    "status",
+    "initial_date",
+    "change_date",
+    "data_source",
+    "remark",
+    "street_code",
+    "street_name",
+    "community_code",
+    "community_name",
+    "accuracy",
+    "lon",
+    "lat",
+)
+
+
 class ComponentStatus(StrEnum):
     """状态 (GB/T 47678.5 table 2, M). 移除 replaces deletion: a register never forgets a component."""
 

@@ -24,6 +24,7 @@ from shapely.geometry.base import BaseGeometry
 from xiuhua.adapters.tabular import Row
 from xiuhua.domain.components import (
     ID_2013_LENGTH,
+    RECORD_FIELDS,
     AccuracyClass,
     Component,
     ComponentFilter,
@@ -66,30 +67,7 @@ EXPORT_COLUMNS = (
     "纬度",
     "几何",
 )
-FIELDS = (
-    "id",
-    "name",
-    "department_code",
-    "department_name",
-    "owner_code",
-    "owner_name",
-    "maintainer_code",
-    "maintainer_name",
-    "grid_code",
-    "status",
-    "initial_date",
-    "change_date",
-    "data_source",
-    "remark",
-    "street_code",
-    "street_name",
-    "community_code",
-    "community_name",
-    "accuracy",
-    "lon",
-    "lat",
-    "geometry",
-)
+FIELDS = (*RECORD_FIELDS, "geometry")
 _HEADER_ALIASES = dict(zip(EXPORT_COLUMNS, FIELDS, strict=True)) | {
     "部件标识码": "id",
     "部件名称": "name",

@@ -17,6 +17,7 @@ from sqlalchemy.engine import CursorResult
 
 from xiuhua.adapters.db import tables as t
 from xiuhua.domain.components import (
+    RECORD_FIELDS,
     AccuracyClass,
     Component,
     ComponentFilter,
@@ -28,30 +29,7 @@ from xiuhua.domain.errors import ConflictError
 _CHUNK = 5000
 _IN_CHUNK = 900  # ids per IN (…): under SQLite's historic 999-variable limit
 
-_RECORD_FIELDS = (
-    "id",
-    "name",
-    "department_code",
-    "department_name",
-    "owner_code",
-    "owner_name",
-    "maintainer_code",
-    "maintainer_name",
-    "grid_code",
-    "status",
-    "initial_date",
-    "change_date",
-    "data_source",
-    "remark",
-    "street_code",
-    "street_name",
-    "community_code",
-    "community_name",
-    "accuracy",
-    "lon",
-    "lat",
-)
-_WRITTEN = (*_RECORD_FIELDS, "version", "class_code", "geometry", "updated_at", "updated_by")
+_WRITTEN = (*RECORD_FIELDS, "version", "class_code", "geometry", "updated_at", "updated_by")
 
 
 def _plain(c: Component) -> dict[str, Any]:
