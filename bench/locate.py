@@ -37,12 +37,11 @@ def main() -> int:
     features = packagedata.read_features(packagedata.DEMO_GEOMETRY)
     regions: list[Row] = packagedata.read(packagedata.DIVISIONS)
     names = {r.get("code"): r.get("name") for r in regions}
-    parents = {r.get("code"): r.get("parent_code") or None for r in regions}
     levels = {r.get("code"): r.get("level") for r in regions}
     shapes = [(f["properties"]["code"], shapely.geometry.shape(f["geometry"])) for f in features]
     started = time.perf_counter()
     grids = [(g.code, g.geometry, "B") for g in generate_grids([(c, g) for c, g in shapes if len(c) == 12])]
-    locator = Locator(shapes, grids, names, parents, levels)
+    locator = Locator(shapes, grids, names, levels)
     print(f"grids {len(grids):,} generated and indexed in {time.perf_counter() - started:.1f} s")
 
     rng = np.random.default_rng(1)

@@ -72,9 +72,8 @@ def locator() -> Locator:
     ]
     grids = [(g.code, g.geometry, "A") for g in generate_grids([("410204001003", EAST), ("410204001004", WEST)])]
     names = {"410204": "鼓楼区", "410204001": "某街道", "410204001003": "东社区", "410204001004": "西社区"}
-    parents = {"410204": "410200", "410204001": "410204", "410204001003": "410204001", "410204001004": "410204001"}
     levels = {"410204": "district", "410204001": "street", "410204001003": "community", "410204001004": "community"}
-    return Locator(regions, grids, names, parents, levels)
+    return Locator(regions, grids, names, levels)
 
 
 def test_locate_names_all_four_levels(locator: Locator) -> None:

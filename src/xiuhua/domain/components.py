@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from functools import lru_cache
+from typing import TypeVar
 
 import shapely
 from shapely.geometry import LineString, Point, Polygon
@@ -63,6 +64,19 @@ RECORD_FIELDS = (
 )
 
 
+E = TypeVar("E", bound=StrEnum)
+
+
+def _member(cls: type[E], text: str, code: str, what: str) -> E:
+    """The member named by its Chinese value or its lower-case English name."""
+    word = text.strip()
+    for member in cls:
+        if word in (member.value, member.name.lower()):
+            return member
+    allowed = "、".join(m.value for m in cls)
+    raise InvalidInputError(code, f"{what}“{text}”无效，可用：{allowed}", value=text)
+
+
 class ComponentStatus(StrEnum):
     """状态 (GB/T 47678.5 table 2, M). 移除 replaces deletion: a register never forgets a component."""
 
@@ -74,12 +88,7 @@ class ComponentStatus(StrEnum):
 
     @classmethod
     def parse(cls, text: str) -> ComponentStatus:
-        word = text.strip()
-        for status in cls:
-            if word in (status.value, status.name.lower()):
-                return status
-        allowed = "、".join(s.value for s in cls)
-        raise InvalidInputError("component.bad_status", f"状态“{text}”无效，可用：{allowed}", status=text)
+        return _member(cls, text, "component.bad_status", "状态")
 
 
 class DataSource(StrEnum):
@@ -92,12 +101,7 @@ class DataSource(StrEnum):
 
     @classmethod
     def parse(cls, text: str) -> DataSource:
-        word = text.strip()
-        for source in cls:
-            if word in (source.value, source.name.lower()):
-                return source
-        allowed = "、".join(s.value for s in cls)
-        raise InvalidInputError("component.bad_data_source", f"数据来源“{text}”无效，可用：{allowed}", source=text)
+        return _member(cls, text, "component.bad_data_source", "数据来源")
 
 
 class AccuracyClass(StrEnum):

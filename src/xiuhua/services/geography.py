@@ -81,9 +81,8 @@ def load_locator(uow: UnitOfWork) -> Locator:
         shapes = uow.geo.region_shapes()
         grids = uow.geo.grids()
     names = {r.code: r.name for r in regions}
-    parents = {r.code: r.parent_code for r in regions}
     levels = {r.code: r.level.value for r in regions}
-    return Locator(shapes, grids, names, parents, levels)
+    return Locator(shapes, grids, names, levels)
 
 
 def locate(lon: float, lat: float, crs: Crs, locator: Locator) -> Place:

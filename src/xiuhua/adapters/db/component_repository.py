@@ -231,24 +231,13 @@ class ComponentRepository:
     @staticmethod
     def _conditions(where: ComponentFilter) -> list[ColumnElement[bool]]:
         c = t.components.c
-        out: list[ColumnElement[bool]] = []
+        out = _register_conditions(t.components, where)
         if where.bbox is not None:
             min_lon, min_lat, max_lon, max_lat = where.bbox
             out += [c.lon.between(min_lon, max_lon), c.lat.between(min_lat, max_lat)]
-        for column, value in (
-            (c.grid_code, where.grid_code),
-            (c.community_code, where.community_code),
-            (c.class_code, where.class_code),
-            (c.department_code, where.department_code),
-            (c.owner_code, where.owner_code),
-            (c.maintainer_code, where.maintainer_code),
-        ):
+        for column, value in ((c.owner_code, where.owner_code), (c.maintainer_code, where.maintainer_code)):
             if value is not None:
                 out.append(column == value)
-        if where.status is not None:
-            out.append(c.status == where.status.value)
-        elif not where.include_removed:
-            out.append(c.status != ComponentStatus.REMOVED.value)
         return out
 
     # ----- the past --------------------------------------------------------------------------------
@@ -271,19 +260,7 @@ class ComponentRepository:
         """Every component as it stood at ``moment`` (its version then), filtered, ordered by id. The bbox
         and owner/maintainer filters apply to the record itself, after the SQL filters."""
         v = t.component_versions.c
-        conditions = list(self._valid_at(moment))
-        for column, value in (
-            (v.grid_code, where.grid_code),
-            (v.community_code, where.community_code),
-            (v.class_code, where.class_code),
-            (v.department_code, where.department_code),
-        ):
-            if value is not None:
-                conditions.append(column == value)
-        if where.status is not None:
-            conditions.append(v.status == where.status.value)
-        elif not where.include_removed:
-            conditions.append(v.status != ComponentStatus.REMOVED.value)
+        conditions = [*self._valid_at(moment), *_register_conditions(t.component_versions, where)]
         stmt = select(v.record, v.version).where(*conditions).order_by(v.component_id)
         out: list[Component] = []
         for r in self.conn.execute(stmt.execution_options(yield_per=_CHUNK)):
@@ -320,3 +297,23 @@ class ComponentRepository:
             )
         )
         return [(r.id, r.lon, r.lat) for r in self.conn.execute(stmt)]
+
+
+def _register_conditions(table: Table, where: ComponentFilter) -> list[ColumnElement[bool]]:
+    """The filters that both the current register and its versions carry as columns (grid, community,
+    class, department, status; removed components left out unless asked for)."""
+    c = table.c
+    out: list[ColumnElement[bool]] = []
+    for column, value in (
+        (c.grid_code, where.grid_code),
+        (c.community_code, where.community_code),
+        (c.class_code, where.class_code),
+        (c.department_code, where.department_code),
+    ):
+        if value is not None:
+            out.append(column == value)
+    if where.status is not None:
+        out.append(c.status == where.status.value)
+    elif not where.include_removed:
+        out.append(c.status != ComponentStatus.REMOVED.value)
+    return out

@@ -25,11 +25,10 @@ class Locator:
         regions: Sequence[tuple[str, BaseGeometry]],
         grids: Sequence[tuple[str, BaseGeometry, str]],
         names: Mapping[str, str],
-        parents: Mapping[str, str | None],
         levels: Mapping[str, str],
     ) -> None:
         """regions: (code, polygon) of districts, streets and communities; grids: (code, polygon, area class)."""
-        self.names, self.parents = names, parents
+        self.names = names
         self.region_codes = {
             level: [c for c, _ in regions if levels[c] == level] for level in ("district", "street", "community")
         }
