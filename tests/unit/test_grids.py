@@ -126,3 +126,29 @@ def test_the_lattice_table_agrees_with_the_polygons() -> None:
     for k in rng.choice(20_000, 2_000, replace=False):
         hits = tree.query(shapely.Point(lon[k], lat[k]), predicate="intersects")
         assert (found[k] in hits) if len(hits) else found[k] == NONE, (lon[k], lat[k])
+
+
+def test_the_lattice_table_agrees_with_the_polygons_along_a_wiggly_border() -> None:
+    """A border with vertices inside table pieces (and three communities meeting): every point of a
+    dense sample gets the grid the polygons give, lowest-numbered on a border, NONE outside."""
+    from xiuhua.adapters.geo.lattice_index import NONE, LatticeIndex
+
+    rng = np.random.default_rng(3)
+    xs = X0 + np.linspace(0, 4 * DLON, 40)
+    ys = Y0 + 1.5 * DLAT + rng.uniform(-0.6, 0.6, 40) * DLAT  # a zigzag with a vertex every ~11 m
+    north = Polygon([(X0, Y0 + 3 * DLAT), *zip(xs, ys, strict=True), (X0 + 4 * DLON, Y0 + 3 * DLAT)])
+    south_west = shapely.difference(box(X0, Y0, X0 + 2.3 * DLON, Y0 + 3 * DLAT), north)
+    south_east = shapely.difference(box(X0 + 2.3 * DLON, Y0, X0 + 4 * DLON, Y0 + 3 * DLAT), north)
+    communities = [("410204001006", north), ("410204001007", south_west), ("410204001008", south_east)]
+    grids = [g.geometry for g in generate_grids(communities)]
+    index = LatticeIndex(grids, sub=4)
+    lon = rng.uniform(X0 - DLON, X0 + 5 * DLON, 200_000)
+    lat = rng.uniform(Y0 - DLAT, Y0 + 4 * DLAT, 200_000)
+    lon[:40], lat[:40] = xs, ys  # the vertices themselves lie on borders
+    found = index.lookup(lon, lat)
+    point_i, grid_i = shapely.STRtree(grids).query(shapely.points(lon, lat), predicate="intersects")
+    expected = np.full(len(lon), len(grids))
+    np.minimum.at(expected, point_i, grid_i)
+    expected[expected == len(grids)] = NONE
+    assert np.array_equal(found, expected)
+    assert index.crossed.nested is not None  # the vertices did send pieces to the finer raster

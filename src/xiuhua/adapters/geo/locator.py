@@ -45,17 +45,20 @@ class Locator:
         # of a level where some region has no grids (a district with rural towns, say).
         gridded = {code[:n] for code in self.grid_codes for n in (6, 9, 12)}
         self.beyond_grids = {level for level, codes in self.region_codes.items() if set(codes) - gridded}
+        # One extra -1 at the end: a grid index of -1 (no grid) looks that up and gets no region.
         self.grid_regions = {
-            level: np.array([position[level].get(code[:n], -1) for code in self.grid_codes], dtype=np.int64)
+            level: np.array([position[level].get(code[:n], -1) for code in self.grid_codes] + [-1], dtype=np.int64)
             for level, n in (("community", 12), ("street", 9), ("district", 6))
         }
 
     @staticmethod
     def _first_hit(tree: shapely.STRtree, points: npt.NDArray[np.object_]) -> IntArray:
-        hits = tree.query(points, predicate="intersects")
+        point_i, shape_i = tree.query(points, predicate="intersects")
         out = np.full(len(points), -1, dtype=np.int64)
-        # The lowest-numbered shape wins on a shared border: reversed assignment keeps the first.
-        out[hits[0][::-1]] = hits[1][::-1]
+        # The lowest-numbered shape wins on a shared border: the tree answers in no particular order, so
+        # sort by point and shape and assign in reverse, leaving each point's first.
+        order = np.lexsort((shape_i, point_i))[::-1]
+        out[point_i[order]] = shape_i[order]
         return out
 
     def locate_many(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> dict[str, IntArray]:
@@ -63,14 +66,11 @@ class Locator:
         xs, ys = np.atleast_1d(np.asarray(lon, dtype=float)), np.atleast_1d(np.asarray(lat, dtype=float))
         grid = self._grids_of(xs, ys)
         found = {"grid": grid}
-        in_grid = grid >= 0
-        rest = np.flatnonzero(~in_grid)  # outside every grid: ask the outlines themselves
+        rest = np.flatnonzero(grid < 0) if self.beyond_grids else np.empty(0, dtype=np.int64)
         points: npt.NDArray[np.object_] = shapely.points(xs[rest], ys[rest])  # type: ignore[assignment]
         for level, tree in self.trees.items():
-            index = np.full(len(xs), -1, dtype=np.int64)
-            if self.grid_codes:
-                index[in_grid] = self.grid_regions[level][grid[in_grid]]
-            if rest.size and level in self.beyond_grids:
+            index = self.grid_regions[level].take(grid)
+            if rest.size and level in self.beyond_grids:  # outside every grid: ask the outlines themselves
                 index[rest] = self._first_hit(tree, points)
             found[level] = index
         return found

@@ -1,0 +1,179 @@
+"""Benchmark: loading 1,000,000 components, and bbox queries over them, on SQLite and PostgreSQL.
+
+(b) The product's bulk load (`ComponentRepository.add`: the current register plus the first version of
+each record, what the import and the census write) against the floor measured in the same run on the
+same database: a raw executemany of the same current-register rows into the same table, prepared in
+advance, with no versions. Goal (issue: geography): at most 2× the floor. The full import from table
+rows (parsing and validating every field, then the same load) is timed too.
+(c) Bbox queries at that size: 500 windows of about 500 m × 500 m at random places in the city, the
+current register's components in each; p50/p95 in ms.
+
+Runs on SQLite (a file) and on PostgreSQL when XIUHUA_TEST_PG_URL points at a server (a database named
+`<that>_bench` is created). `--scale` loads Shanghai's size instead: 12,000,000 components into
+PostgreSQL (not in CI; about an hour here). Run with `make bench`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import shapely
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from xiuhua.adapters import packagedata
+from xiuhua.adapters.clock import FakeClock
+from xiuhua.adapters.db import tables as t
+from xiuhua.adapters.db.component_repository import _rows
+from xiuhua.adapters.db.engine import make_engine, upgrade
+from xiuhua.adapters.db.uow import SqlUnitOfWork
+from xiuhua.adapters.tabular import Row
+from xiuhua.domain.components import AccuracyClass, Component, ComponentFilter, ComponentStatus
+from xiuhua.services.census import DENSITY
+from xiuhua.services.components import EXPORT_COLUMNS, export_row, import_components
+
+WEST, SOUTH, EAST, NORTH = 114.20, 34.70, 114.50, 34.90  # Kaifeng's urban area
+DISTRICTS = ("410202", "410203", "410204", "410205", "410212")
+AT = datetime(2026, 11, 1, tzinfo=UTC)
+CHUNK = 5000
+
+
+def make_components(n: int, seed: int = 1) -> list[Component]:
+    """n valid component records at random places: ids unique per district and class."""
+    rng = random.Random(seed)
+    department = packagedata.read(packagedata.DEPARTMENTS)[0]
+    classes = list(DENSITY)
+    serial: dict[tuple[str, str], int] = {}
+    out = []
+    for _ in range(n):
+        district, class_code = rng.choice(DISTRICTS), rng.choice(classes)
+        serial[district, class_code] = number = serial.get((district, class_code), 0) + 1
+        lon, lat = rng.uniform(WEST, EAST), rng.uniform(SOUTH, NORTH)
+        out.append(
+            Component(
+                id=f"{district}{class_code}{number:06d}",
+                name=f"部件{number}",
+                department_code=department.get("code"),
+                department_name=department.get("name"),
+                grid_code=f"{district}001001{rng.randint(1, 999):03d}",
+                status=ComponentStatus.INTACT,
+                initial_date=date(2020, 1, 1),
+                geometry=shapely.Point(lon, lat),
+                lon=lon,
+                lat=lat,
+                accuracy=AccuracyClass.B,
+            )
+        )
+    return out
+
+
+def fresh_engine(backend: str, tmp: Path) -> Engine:
+    if backend == "sqlite":
+        path = tmp / "bench.db"
+        path.unlink(missing_ok=True)
+        engine = make_engine(f"sqlite:///{path}")
+    else:
+        from tests.conftest import fresh_pg_database
+
+        url = make_url(os.environ["XIUHUA_TEST_PG_URL"])
+        engine = make_engine(fresh_pg_database(url.set(database=f"{url.database}_bench").render_as_string(False)))
+    upgrade(engine)
+    return engine
+
+
+def floor(engine: Engine, components: list[Component]) -> float:
+    rows = []
+    for i in range(0, len(components), CHUNK):
+        rows.append(_rows(components[i : i + CHUNK], [1] * len(components[i : i + CHUNK]), AT, "bench")[0])
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        for chunk in rows:
+            conn.execute(t.components.insert(), chunk)
+    return time.perf_counter() - started
+
+
+def product_load(engine: Engine, components: list[Component]) -> float:
+    started = time.perf_counter()
+    with SqlUnitOfWork(engine) as uow:
+        uow.components.add(components, AT, "bench")
+        uow.commit()
+    return time.perf_counter() - started
+
+
+def product_import(engine: Engine, rows: list[Row]) -> float:
+    from xiuhua.bootstrap import demo_sources
+    from xiuhua.services.catalog import import_classes
+
+    uow = SqlUnitOfWork(engine)
+    import_classes(demo_sources(geometry=False).classes, uow)
+    started = time.perf_counter()
+    report = import_components(rows, uow, FakeClock(AT))
+    assert report.added == len(rows), report
+    return time.perf_counter() - started
+
+
+def bbox_p95(engine: Engine, queries: int = 500) -> tuple[float, float, float]:
+    rng = random.Random(7)
+    times, found = [], []
+    with SqlUnitOfWork(engine) as uow:
+        for _ in range(queries):
+            lon, lat = rng.uniform(WEST, EAST - 0.0055), rng.uniform(SOUTH, NORTH - 0.0045)
+            where = ComponentFilter(bbox=(lon, lat, lon + 0.0055, lat + 0.0045))
+            started = time.perf_counter()
+            found.append(len(uow.components.find(where)))
+            times.append(time.perf_counter() - started)
+    q = statistics.quantiles(times, n=100)
+    return q[49] * 1000, q[94] * 1000, statistics.mean(found)
+
+
+def run(backend: str, components: list[Component], rows: list[Row], tmp: Path) -> None:
+    n = len(components)
+    engine = fresh_engine(backend, tmp)
+    floor_s = floor(engine, components)
+    engine.dispose()
+    engine = fresh_engine(backend, tmp)
+    load_s = product_load(engine, components)
+    p50, p95, mean_found = bbox_p95(engine)
+    engine.dispose()
+    line = f"{backend:10} floor {n / floor_s:9,.0f} rows/s ({floor_s:6.1f} s)   load {n / load_s:9,.0f} rows/s"
+    print(f"{line} ({load_s:6.1f} s)   ratio {load_s / floor_s:.2f} (goal <= 2.0)")
+    found = f"{mean_found:.0f} found on average"
+    print(f"{'':10} bbox ~500 m × 500 m over {n:,}: p50 {p50:.1f} ms, p95 {p95:.1f} ms ({found})")
+    if rows:
+        engine = fresh_engine(backend, tmp)
+        import_s = product_import(engine, rows)
+        engine.dispose()
+        rate = f"{n / import_s:,.0f} rows/s ({import_s:.1f} s)"
+        print(f"{'':10} import from table rows (parse + validate + load): {rate}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--scale", action="store_true", help="Shanghai's size: 12,000,000 components, PostgreSQL only")
+    parser.add_argument("--no-import", action="store_true", help="skip the import from table rows")
+    args = parser.parse_args()
+    n = 12_000_000 if args.scale else args.rows
+    started = time.perf_counter()
+    components = make_components(n)
+    rows = [] if args.no_import or args.scale else [
+        Row(i + 2, dict(zip(EXPORT_COLUMNS, export_row(c), strict=True))) for i, c in enumerate(components)
+    ]  # fmt: skip
+    print(f"{n:,} components generated in {time.perf_counter() - started:.1f} s")
+    backends = ([] if args.scale else ["sqlite"]) + (["postgresql"] if os.environ.get("XIUHUA_TEST_PG_URL") else [])
+    with tempfile.TemporaryDirectory() as tmp:
+        for backend in backends:
+            run(backend, components, rows, Path(tmp))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
