@@ -1,7 +1,9 @@
 """The component register: current state (one row per id) plus append-only versions ("household register").
 
-Every write is set-based: executemany in chunks, never a SELECT per row. A version row is valid from
-``valid_from`` (inclusive) to ``valid_to`` (exclusive; empty while current).
+Every write is set-based: COPY on PostgreSQL, the driver's executemany on SQLite, in chunks, never a
+SELECT per row. A version row is valid from ``valid_from`` (inclusive) to ``valid_to`` (exclusive; empty
+while current). The full record of a version is written into it when the version is superseded; while
+it is current the register row is its record, so a city's first load writes each record once.
 """
 
 from __future__ import annotations
@@ -106,22 +108,18 @@ def _from_row(r: Row[Any]) -> Component:
     return _build(dict(values), shapely.from_wkb(values["geometry"]), values["version"])
 
 
-def _rows(
-    components: Sequence[Component], versions: Sequence[int], at: datetime, actor: str
-) -> tuple[list[dict[str, Any]], list[str]]:
+def _rows(components: Sequence[Component], versions: Sequence[int], at: datetime, actor: str) -> list[dict[str, Any]]:
     wkbs = shapely.to_wkb([c.geometry for c in components])  # one vectorised call for the whole chunk
     current = []
-    records = []
     for c, version, wkb in zip(components, versions, wkbs, strict=True):
         row = _plain(c)
         row.update(version=version, class_code=c.class_code, geometry=wkb, updated_at=at, updated_by=actor)
         current.append(row)
-        records.append(_record_json(c, wkb))
-    return current, records
+    return current
 
 
 def _version_rows(
-    components: Sequence[Component], versions: Sequence[int], records: Sequence[str], at: datetime, actor: str
+    components: Sequence[Component], versions: Sequence[int], at: datetime, actor: str
 ) -> list[dict[str, Any]]:
     return [
         {
@@ -135,10 +133,35 @@ def _version_rows(
             "community_code": c.community_code,
             "department_code": c.department_code,
             "status": c.status.value,
-            "record": record,
+            "record": None,
         }
-        for c, version, record in zip(components, versions, records, strict=True)
+        for c, version in zip(components, versions, strict=True)
     ]
+
+
+def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows (all with the same keys) the fastest way the backend offers: COPY on PostgreSQL, the
+    driver's own executemany elsewhere. Values pass through the columns' own bind processors first, so
+    they are stored exactly as an ordinary INSERT would store them."""
+    if not rows:
+        return
+    columns = [table.c[name] for name in rows[0]]
+    processors = [(i, p) for i, col in enumerate(columns) if (p := col.type.bind_processor(conn.dialect))]
+    tuples = []
+    for row in rows:
+        values = list(row.values())
+        for i, process in processors:
+            values[i] = process(values[i])
+        tuples.append(tuple(values))
+    names = ", ".join(conn.dialect.identifier_preparer.quote(col.name) for col in columns)
+    if conn.dialect.name == "postgresql":
+        driver = conn.connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:  # type: ignore[union-attr]
+            for values in tuples:
+                copy.write_row(values)
+    else:
+        marks = ", ".join("?" * len(columns))
+        conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", tuples)  # type: ignore[arg-type]
 
 
 class ComponentRepository:
@@ -151,14 +174,14 @@ class ComponentRepository:
         for i in range(0, len(components), _CHUNK):
             chunk = components[i : i + _CHUNK]
             ones = [1] * len(chunk)
-            current, records = _rows(chunk, ones, at, actor)
-            self._insert(t.components, current)
-            self._insert(t.component_versions, _version_rows(chunk, ones, records, at, actor))
+            bulk_insert(self.conn, t.components, _rows(chunk, ones, at, actor))
+            bulk_insert(self.conn, t.component_versions, _version_rows(chunk, ones, at, actor))
 
     def change(self, components: Sequence[Component], at: datetime, actor: str) -> None:
         """Store new versions of existing components read as version ``c.version``: write ``c.version + 1``,
-        close the previous version at ``at`` and append the new one. Raises ConflictError ``component.conflict``
-        when another writer got there first (the stored version is no longer the one before)."""
+        close the previous version at ``at`` with its full record, and append the new one. Raises
+        ConflictError ``component.conflict`` when another writer got there first (the stored version is no
+        longer the one before)."""
         c = t.components.c
         fields = [k for k in _WRITTEN if k != "id"]
         set_current = (
@@ -170,25 +193,32 @@ class ComponentRepository:
         close = (
             update(t.component_versions)
             .where(v.component_id == bindparam("b_id"), v.version == bindparam("b_prev"))
-            .values(valid_to=bindparam("b_at"))
+            .values(valid_to=bindparam("b_at"), record=bindparam("b_record"))
         )
         for i in range(0, len(components), _CHUNK):
             chunk = components[i : i + _CHUNK]
+            before = self.get_many([x.id for x in chunk])
+            stale = [x.id for x in chunk if x.id not in before or before[x.id].version != x.version]
+            if stale:
+                raise ConflictError("component.conflict", "部件已被他人修改，请刷新后重试", ids=stale[:20])
             versions = [x.version + 1 for x in chunk]
-            current, records = _rows(chunk, versions, at, actor)
+            current = _rows(chunk, versions, at, actor)
             params = [{f"b_{k}": v for k, v in row.items()} | {"b_prev": row["version"] - 1} for row in current]
             result = cast(CursorResult[Any], self.conn.execute(set_current, params))
             if result.rowcount != len(chunk):
                 raise ConflictError(
                     "component.conflict", "部件已被他人修改，请刷新后重试", ids=[x.id for x in chunk][:20]
                 )
-            self.conn.execute(close, [{"b_id": x.id, "b_prev": x.version, "b_at": at} for x in chunk])
-            self._insert(t.component_versions, _version_rows(chunk, versions, records, at, actor))
-
-    def _insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
-        # executemany on both backends: multi-row VALUES statements measured 3x slower on PostgreSQL
-        # (each chunk compiles a fresh statement), so the cached single-row INSERT wins.
-        self.conn.execute(table.insert(), rows)
+            old = [before[x.id] for x in chunk]
+            records = [
+                _record_json(o, wkb) for o, wkb in zip(old, shapely.to_wkb([o.geometry for o in old]), strict=True)
+            ]
+            closing = [
+                {"b_id": x.id, "b_prev": x.version, "b_at": at, "b_record": record}
+                for x, record in zip(chunk, records, strict=True)
+            ]
+            self.conn.execute(close, closing)
+            bulk_insert(self.conn, t.component_versions, _version_rows(chunk, versions, at, actor))
 
     # ----- current state ---------------------------------------------------------------------------
     def get(self, component_id: str) -> Component | None:
@@ -241,30 +271,43 @@ class ComponentRepository:
         return out
 
     # ----- the past --------------------------------------------------------------------------------
+    def _with_records(self) -> Select[Any]:
+        """Versions joined to the register row that is the record of a current version."""
+        v, c = t.component_versions.c, t.components.c
+        joined = t.component_versions.outerjoin(t.components, and_(c.id == v.component_id, c.version == v.version))
+        return select(t.component_versions, *[col.label(f"cur_{col.name}") for col in t.components.c]).select_from(
+            joined
+        )
+
+    @staticmethod
+    def _record(r: Row[Any]) -> Component:
+        if r.record is not None:
+            return _from_json(r.record, r.version)
+        values = {k[4:]: value for k, value in r._mapping.items() if isinstance(k, str) and k.startswith("cur_")}
+        return _build(values, shapely.from_wkb(values["geometry"]), r.version)
+
     def versions(self, component_id: str) -> list[tuple[Component, datetime, datetime | None, str]]:
         """Every version of one component, oldest first: (record, valid from, valid to, changed by)."""
         v = t.component_versions.c
-        stmt = select(t.component_versions).where(v.component_id == component_id).order_by(v.version)
-        return [
-            (_from_json(r.record, r.version), r.valid_from, r.valid_to, r.changed_by) for r in self.conn.execute(stmt)
-        ]
+        stmt = self._with_records().where(v.component_id == component_id).order_by(v.version)
+        return [(self._record(r), r.valid_from, r.valid_to, r.changed_by) for r in self.conn.execute(stmt)]
 
     def state_at(self, component_id: str, moment: datetime) -> Component | None:
         """The version valid at ``moment``, or None when the component was not yet registered."""
         v = t.component_versions.c
-        stmt = select(v.record, v.version).where(v.component_id == component_id, *self._valid_at(moment))
+        stmt = self._with_records().where(v.component_id == component_id, *self._valid_at(moment))
         row = self.conn.execute(stmt.order_by(v.version.desc()).limit(1)).first()
-        return _from_json(row.record, row.version) if row else None
+        return self._record(row) if row else None
 
     def census_at(self, moment: datetime, where: ComponentFilter) -> list[Component]:
         """Every component as it stood at ``moment`` (its version then), filtered, ordered by id. The bbox
         and owner/maintainer filters apply to the record itself, after the SQL filters."""
         v = t.component_versions.c
         conditions = [*self._valid_at(moment), *_register_conditions(t.component_versions, where)]
-        stmt = select(v.record, v.version).where(*conditions).order_by(v.component_id)
+        stmt = self._with_records().where(*conditions).order_by(v.component_id)
         out: list[Component] = []
         for r in self.conn.execute(stmt.execution_options(yield_per=_CHUNK)):
-            c = _from_json(r.record, r.version)
+            c = self._record(r)
             if where.owner_code is not None and c.owner_code != where.owner_code:
                 continue
             if where.maintainer_code is not None and c.maintainer_code != where.maintainer_code:

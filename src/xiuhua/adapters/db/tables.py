@@ -359,6 +359,11 @@ component_versions = Table(
     Column("community_code", String(12)),
     Column("department_code", String(18), nullable=False),
     Column("status", String(8), nullable=False),
-    Column("record", Text, nullable=False, comment="JSON: the full table-2 record, geometry as WKB hex"),
+    Column(
+        "record",
+        Text,
+        comment="JSON: the full table-2 record, geometry as WKB hex; written when superseded, empty while the "
+        "register row is the record",
+    ),
     Index("ix_component_versions_census", "valid_from", "valid_to"),
 )
