@@ -118,7 +118,7 @@ def floor(engine: Engine, n: int) -> float:
             sql = f"INSERT INTO components ({names}) VALUES ({marks})"
             started = time.perf_counter()
             for i in range(0, len(tuples), CHUNK):
-                conn.exec_driver_sql(sql, tuples[i : i + CHUNK])  # type: ignore[arg-type]
+                conn.exec_driver_sql(sql, tuples[i : i + CHUNK])
             spent += time.perf_counter() - started
     return spent
 

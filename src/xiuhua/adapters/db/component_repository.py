@@ -147,7 +147,7 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         return
     columns = [table.c[name] for name in rows[0]]
     processors = [(i, p) for i, col in enumerate(columns) if (p := col.type.bind_processor(conn.dialect))]
-    tuples = []
+    tuples: list[tuple[Any, ...]] = []
     for row in rows:
         values = list(row.values())
         for i, process in processors:
@@ -157,11 +157,11 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     if conn.dialect.name == "postgresql":
         driver = conn.connection.driver_connection
         with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:  # type: ignore[union-attr]
-            for values in tuples:
-                copy.write_row(values)
+            for record in tuples:
+                copy.write_row(record)
     else:
         marks = ", ".join("?" * len(columns))
-        conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", tuples)  # type: ignore[arg-type]
+        conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", tuples)
 
 
 class ComponentRepository:
