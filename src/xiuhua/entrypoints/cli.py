@@ -22,7 +22,7 @@ from xiuhua.domain.calendar import Schedule, TimeLimit, parse_periods
 from xiuhua.domain.errors import InvalidInputError
 from xiuhua.domain.org import ClassKind
 from xiuhua.domain.standards import code_from_2013, code_to_2013
-from xiuhua.entrypoints import case_commands, demo_command
+from xiuhua.entrypoints import case_commands, component_commands, demo_command, layer_import_command
 from xiuhua.entrypoints.console import (
     SkipInvalid,
     err,
@@ -51,6 +51,8 @@ app.add_typer(org_app, name="org")
 app.add_typer(catalog_app, name="catalog")
 case_commands.register(app)
 demo_command.register(app)
+layer_import_command.register(app)
+component_commands.register(app)
 
 
 # ----- db ------------------------------------------------------------------------------------------

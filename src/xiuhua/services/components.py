@@ -21,6 +21,7 @@ from shapely.errors import GEOSException
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
+from xiuhua.adapters.geo.vector_files import Layer
 from xiuhua.adapters.tabular import Row
 from xiuhua.domain.components import (
     ID_2013_LENGTH,
@@ -39,7 +40,7 @@ from xiuhua.domain.errors import ConflictError, DomainError, InvalidInputError, 
 from xiuhua.domain.org import ClassKind
 from xiuhua.services.calendar import DEFAULT_TIMEZONE, TIMEZONE_KEY
 from xiuhua.services.importing import ImportReport, RowError, check_columns, parse_rows, settle
-from xiuhua.services.ports import Clock, UnitOfWork
+from xiuhua.services.ports import Clock, Progress, UnitOfWork, no_progress
 
 # GB/T 47678.5 table 2 names, the header a bureau expects; 几何 (WKT) is ours, filled only for lines and
 # polygons so that an export imports back unchanged.
@@ -68,6 +69,8 @@ EXPORT_COLUMNS = (
     "几何",
 )
 FIELDS = (*RECORD_FIELDS, "geometry")
+LAYER_COLUMNS = EXPORT_COLUMNS[:-1]
+"""The attribute columns of a GeoPackage or GeoJSON export: the geometry is the feature's own."""
 _HEADER_ALIASES = dict(zip(EXPORT_COLUMNS, FIELDS, strict=True)) | {
     "部件标识码": "id",
     "部件名称": "name",
@@ -79,6 +82,29 @@ _HEADER_ALIASES = dict(zip(EXPORT_COLUMNS, FIELDS, strict=True)) | {
     "latitude": "lat",
     "wkt": "geometry",
 }
+# Pinyin initials of the table-2 names: a Shapefile (.dbf) field name holds at most 10 bytes.
+_SHAPEFILE_ALIASES = {
+    "BSM": "id",
+    "BJMC": "name",
+    "ZGBMDM": "department_code",
+    "ZGBMMC": "department_name",
+    "QSDWDM": "owner_code",
+    "QSDWMC": "owner_name",
+    "YHDWDM": "maintainer_code",
+    "YHDWMC": "maintainer_name",
+    "DYWGBSM": "grid_code",
+    "ZT": "status",
+    "CSRQ": "initial_date",
+    "BGRQ": "change_date",
+    "SJLY": "data_source",
+    "BZ": "remark",
+    "JDDM": "street_code",
+    "JDMC": "street_name",
+    "SQDM": "community_code",
+    "SQMC": "community_name",
+    "DWJD": "accuracy",
+}
+_HEADER_ALIASES |= _SHAPEFILE_ALIASES
 REQUIRED_COLUMNS = ("id", "name", "department_code", "department_name", "grid_code", "status", "initial_date")
 SYSTEM_ACTOR = "system"
 _DATE = re.compile(r"([0-9]{4})[-/.]?([0-9]{1,2})[-/.]?([0-9]{1,2})(?:[ T]00:00(?::00)?)?")
@@ -121,6 +147,18 @@ class ComponentImportReport(ImportReport):
 class NearestComponent:
     component: Component
     distance_m: float
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentVersion:
+    """One stored version: the record, when it held (UTC; ``valid_to`` None while current), who wrote it,
+    and what it changed from the version before as (field, old, new) texts."""
+
+    component: Component
+    valid_from: datetime
+    valid_to: datetime | None
+    changed_by: str
+    changes: tuple[tuple[str, str, str], ...]
 
 
 # ----- one component -----------------------------------------------------------------------------
@@ -186,6 +224,23 @@ def get_component(uow: UnitOfWork, component_id: str) -> Component:
     if found is None:
         raise NotFoundError("component.not_found", f"部件 {component_id} 未登记", id=component_id)
     return found
+
+
+def component_history(uow: UnitOfWork, component_id: str) -> list[ComponentVersion]:
+    """Every version of a component, oldest first, each with the fields it changed; raises NotFoundError."""
+    with uow:
+        versions = uow.components.versions(component_id)
+    if not versions:
+        raise NotFoundError("component.not_found", f"部件 {component_id} 未登记", id=component_id)
+    out: list[ComponentVersion] = []
+    before: tuple[str, ...] | None = None
+    for record, valid_from, valid_to, actor in versions:
+        after = export_row(record)
+        pairs = zip(EXPORT_COLUMNS, before or after, after, strict=True)
+        changes = tuple((name, old, new) for name, old, new in pairs if old != new)
+        out.append(ComponentVersion(record, valid_from, valid_to, actor, changes))
+        before = after
+    return out
 
 
 def _check_class(uow: UnitOfWork, component_id: str) -> None:
@@ -285,6 +340,20 @@ def export_components(uow: UnitOfWork, where: ComponentFilter | None = None) -> 
         return [export_row(c) for c in uow.components.iter(where or ComponentFilter(include_removed=True, limit=None))]
 
 
+def export_component_layer(
+    uow: UnitOfWork, where: ComponentFilter | None = None
+) -> list[tuple[tuple[object, ...], BaseGeometry]]:
+    """Features under LAYER_COLUMNS with their WGS84 geometry (for GeoPackage/GeoJSON), ordered by id;
+    longitude and latitude stay numbers, every other value is text as in the CSV export."""
+    out: list[tuple[tuple[object, ...], BaseGeometry]] = []
+    with uow:
+        for c in uow.components.iter(where or ComponentFilter(include_removed=True, limit=None)):
+            values: list[object] = list(export_row(c)[: len(LAYER_COLUMNS)])
+            values[LAYER_COLUMNS.index("经度")], values[LAYER_COLUMNS.index("纬度")] = c.lon, c.lat
+            out.append((tuple(values), c.geometry))
+    return out
+
+
 # ----- import ------------------------------------------------------------------------------------
 def _canonical(row: Row) -> Row:
     return Row(row.number, {_HEADER_ALIASES.get(k.strip(), k.strip()): v for k, v in row.values.items()})
@@ -374,14 +443,20 @@ def parse_component(row: Row, geometry: BaseGeometry | None = None) -> Component
 
 
 def import_components(
-    rows: Sequence[Row], uow: UnitOfWork, clock: Clock, *, actor: str = SYSTEM_ACTOR, skip_invalid: bool = False
+    rows: Sequence[Row],
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    actor: str = SYSTEM_ACTOR,
+    skip_invalid: bool = False,
+    progress: Progress = no_progress,
 ) -> ComponentImportReport:
     """Register or change components from a CSV/XLSX table (table-2 headers in Chinese or the English field
     names). Every row is validated first; any defect rejects the whole file (ImportRejectedError with row
     numbers) unless ``skip_invalid``. A row identical to the stored record writes nothing."""
     rows = [_canonical(r) for r in rows]
     check_columns(rows, *REQUIRED_COLUMNS)
-    return _import([(r, None) for r in rows], uow, clock, actor, skip_invalid)
+    return _import([(r, None) for r in rows], uow, clock, actor, skip_invalid, progress)
 
 
 def import_component_features(
@@ -391,6 +466,7 @@ def import_component_features(
     *,
     actor: str = SYSTEM_ACTOR,
     skip_invalid: bool = False,
+    progress: Progress = no_progress,
 ) -> ComponentImportReport:
     """As ``import_components`` for GeoJSON features (numbered from 1): the properties carry the record,
     the feature geometry the location (lon/lat properties, if given, the representative point)."""
@@ -405,7 +481,31 @@ def import_component_features(
             except (GEOSException, ValueError, TypeError, KeyError, AttributeError) as exc:
                 geometry = InvalidInputError("component.bad_geometry", f"GeoJSON 几何无法解析：{exc}")
         items.append((row, geometry))
-    return _import(items, uow, clock, actor, skip_invalid)
+    return _import(items, uow, clock, actor, skip_invalid, progress)
+
+
+def import_component_layer(
+    layer: Layer,
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    actor: str = SYSTEM_ACTOR,
+    skip_invalid: bool = False,
+    progress: Progress = no_progress,
+) -> ComponentImportReport:
+    """As ``import_components`` for a vector file read into WGS84 (GeoJSON, Shapefile, GeoPackage): errors
+    carry the feature id. A point feature is its own location; for a line or polygon the 经度/纬度
+    attributes, if present, give the representative point."""
+    items: list[tuple[Row, BaseGeometry | DomainError | None]] = []
+    for feature in layer.features:
+        values = {str(k): "" if v is None else str(v) for k, v in feature.properties.items()}
+        row = _canonical(Row(feature.fid, values))
+        if isinstance(feature.geometry, Point):
+            # the file's own coordinates, reprojected: lon/lat attributes could only disagree with them
+            row.values.pop("lon", None)
+            row.values.pop("lat", None)
+        items.append((row, feature.geometry))
+    return _import(items, uow, clock, actor, skip_invalid, progress)
 
 
 def _import(
@@ -414,6 +514,7 @@ def _import(
     clock: Clock,
     actor: str,
     skip_invalid: bool,
+    progress: Progress = no_progress,
 ) -> ComponentImportReport:
     with uow:
         known = {c.code for c in uow.catalog.classes() if c.kind is ClassKind.COMPONENT}
@@ -428,6 +529,7 @@ def _import(
             raise InvalidInputError("component.unknown_class", f"部件类别代码“{component.class_code}”不在部件目录中")
         return component
 
+    progress("检查部件", 0, len(items))
     parsed, errors = parse_rows([row for row, _ in items], parse)
     seen: dict[str, int] = {}
     valid: list[Component] = []
@@ -452,6 +554,7 @@ def _import(
             uow.components.change(changed, now, actor)
             report.added += len(added)
             report.changed += len(changed)
+            progress("写入部件", min(i + _IMPORT_CHUNK, len(valid)), len(valid))
         uow.commit()
     report.written = report.added + report.changed
     return report
@@ -477,17 +580,22 @@ def _split(chunk: Sequence[Component], stored: Mapping[str, Component]) -> tuple
 
 __all__ = [
     "EXPORT_COLUMNS",
+    "LAYER_COLUMNS",
     "ComponentImportReport",
+    "ComponentVersion",
     "NearestComponent",
     "RegisterComponent",
     "RemoveComponent",
     "UpdateComponent",
     "component_census_at",
+    "component_history",
     "component_state_at",
+    "export_component_layer",
     "export_components",
     "find_components",
     "get_component",
     "import_component_features",
+    "import_component_layer",
     "import_components",
     "nearest_component",
     "register_component",

@@ -30,6 +30,9 @@ class GeoRepository:
         stmt = select(t.region_shapes.c.region_code, t.region_shapes.c.geometry).order_by(t.region_shapes.c.region_code)
         return [(code, shapely.from_wkb(wkb)) for code, wkb in self.conn.execute(stmt)]
 
+    def responsibility_codes(self) -> set[str]:
+        return set(self.conn.scalars(select(t.responsibility_grids.c.code)))
+
     def put_responsibility_grids(self, rows: Sequence[tuple[str, str, str | None]]) -> None:
         upsert(
             self.conn,
