@@ -4,16 +4,45 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "dev-only-change-me"
+"""The placeholder: in dev each database generates and keeps its own secret instead; elsewhere it is refused."""
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="XIUHUA_", env_nested_delimiter="__", extra="ignore")
 
+    environment: str = "dev"
+    """dev | test | production: anything but dev refuses placeholder secrets."""
     database_url: str = "sqlite:///var/xiuhua.db"
     """Any SQLAlchemy URL: sqlite:///path/to.db or postgresql+psycopg://user@host/db."""
     evidence_dir: str = "var/evidence"
     """Where photos and frames are stored by content hash."""
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    """Signs access tokens; every API process of a city must share it."""
+    access_token_minutes: int = 15
+    refresh_token_days: int = 7
+    lockout_threshold: int = 5
+    """Consecutive failed logins that lock an account."""
+    lockout_minutes: int = 15
+    max_upload_bytes: int = 10 * 1024 * 1024
+    """Largest photo accepted by the API."""
+    max_body_bytes: int = 1024 * 1024
+    """Largest JSON request body accepted by the API (uploads have their own limit)."""
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets(self) -> Settings:
+        if self.environment != "dev" and self.jwt_secret.get_secret_value() in (DEV_JWT_SECRET, ""):
+            raise ValueError("XIUHUA_JWT_SECRET must be set to a real secret outside the dev environment")
+        if self.environment != "dev" and len(self.jwt_secret.get_secret_value()) < 32:
+            raise ValueError("XIUHUA_JWT_SECRET must be at least 32 characters outside the dev environment")
+        return self
+
+    @property
+    def placeholder_secret(self) -> bool:
+        return self.jwt_secret.get_secret_value() == DEV_JWT_SECRET
 
 
 @lru_cache

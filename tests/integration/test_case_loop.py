@@ -272,6 +272,10 @@ def test_overdue_and_automatic_urging_with_a_controlled_clock(city: City) -> Non
     first = sweep(city.uow, city.clock, city.policy)
     assert first.overdue == 1 and first.urged == []  # overdue, but not yet 2 working hours past due
     assert city.case(case_no).overdue
+    with city.uow:
+        marks = [e for e in city.uow.outbox.after(0, 1000) if e.type == "case.overdue"]
+    assert [(e.case_no, e.payload["state"], e.district_code) for e in marks] == [(case_no, "dispatched", "410202")]
+    assert sweep(city.uow, city.clock, city.policy).overdue == 0  # flagged once: no second mark for the stream
     city.clock.set(at("2026-03-03 15:20"))  # 11:15 + 2 working hours (lunch skipped) = 15:15
     second = sweep(city.uow, city.clock, city.policy)
     assert second.urged == [case_no]

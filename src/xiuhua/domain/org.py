@@ -187,6 +187,7 @@ class Role(StrEnum):
     HANDLER = "handler"  # 部门处置员
     LEADER = "leader"  # 领导
     ADMIN = "admin"  # 管理员
+    CITIZEN = "citizen"  # 市民: a citizen account, never a staff account's role
     SYSTEM = "system"  # 系统（定时任务、传感器、视频）: never a staff account's role
 
     @property
@@ -211,6 +212,7 @@ _ROLE_LABELS = {
     Role.HANDLER: "部门处置员",
     Role.LEADER: "领导",
     Role.ADMIN: "管理员",
+    Role.CITIZEN: "市民",
     Role.SYSTEM: "系统",
 }
 
@@ -235,6 +237,10 @@ class Staff:
             )
         if not self.roles:
             raise InvalidInputError("staff.no_role", f"账号 {self.username} 至少需要一个角色", username=self.username)
+        if Role.CITIZEN in self.roles or Role.SYSTEM in self.roles:
+            raise InvalidInputError(
+                "staff.bad_role", f"工作人员账号 {self.username} 不能具有市民或系统角色", username=self.username
+            )
         if bool(self.scope_region_code) == bool(self.scope_organization_code):
             raise InvalidInputError(
                 "staff.bad_scope",

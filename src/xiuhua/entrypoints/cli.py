@@ -22,7 +22,17 @@ from xiuhua.domain.calendar import Schedule, TimeLimit, parse_periods
 from xiuhua.domain.errors import InvalidInputError
 from xiuhua.domain.org import ClassKind
 from xiuhua.domain.standards import code_from_2013, code_to_2013
-from xiuhua.entrypoints import case_commands, component_commands, demo_command, layer_import_command
+from xiuhua.entrypoints import (
+    case_commands,
+    component_commands,
+    demo_command,
+    evaluation_commands,
+    layer_commands,
+    layer_import_command,
+    sensing_commands,
+    serve_command,
+    video_commands,
+)
 from xiuhua.entrypoints.console import (
     SkipInvalid,
     err,
@@ -51,8 +61,13 @@ app.add_typer(org_app, name="org")
 app.add_typer(catalog_app, name="catalog")
 case_commands.register(app)
 demo_command.register(app)
+serve_command.register(app)
 layer_import_command.register(app)
 component_commands.register(app)
+layer_commands.register(app)
+evaluation_commands.register(app)
+sensing_commands.register(app)
+video_commands.register(app)
 
 
 # ----- db ------------------------------------------------------------------------------------------

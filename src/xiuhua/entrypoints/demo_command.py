@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from datetime import datetime, timedelta
 from typing import Annotated
 
@@ -13,8 +15,11 @@ from xiuhua.domain.errors import InvalidInputError
 from xiuhua.domain.org import Role
 from xiuhua.domain.workflow import SOURCE_LABELS, STATE_LABELS, Source, State
 from xiuhua.entrypoints.case_commands import run_worker
-from xiuhua.entrypoints.console import out, progress_bar, reports_errors, runtime
-from xiuhua.services.demo import DemoSummary, build_demo
+from xiuhua.entrypoints.console import err, out, progress_bar, reports_errors, runtime
+from xiuhua.entrypoints.sensing_commands import start_sensing
+from xiuhua.entrypoints.serve_command import run_api
+from xiuhua.entrypoints.video_commands import start_cameras
+from xiuhua.services.demo import DEMO_PASSWORD, DemoSummary, build_demo, demo_api_key, demo_logins
 from xiuhua.services.simulation import SimulationConfig, SimulationSummary, simulate
 
 
@@ -29,16 +34,47 @@ def demo(
     rate: Annotated[int, typer.Option(help="每天上报的问题数")] = 60,
     census_scale: Annotated[float, typer.Option(help="部件普查密度倍数（1.0 约 12 万个部件）")] = 1.0,
     simulate_month: Annotated[bool, typer.Option("--simulate/--no-simulate", help="是否模拟城市运行")] = True,
-    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="建好后继续运行定时任务，直到 Ctrl-C")] = True,
+    serve: Annotated[
+        bool,
+        typer.Option("--serve/--no-serve", help="建好后提供接口（127.0.0.1）并运行定时任务，直到 Ctrl-C"),
+    ] = True,
+    port: Annotated[int, typer.Option(help="接口端口")] = 8000,
 ) -> None:
-    """建立开封演示城市，模拟一段时间的案件办理，打印汇总；默认随后持续运行。"""
+    """建立开封演示城市，模拟一段时间的案件办理，打印汇总；默认随后提供接口并持续运行。"""
     build(days, seed, start, rate, simulate_month, census_scale)
     if serve:
-        out.print("演示城市运行中：定时任务每分钟扫描超期与督办（Ctrl-C 结束）")
-        try:
-            run_worker(once=False, interval=60)
-        except KeyboardInterrupt:
-            out.print("已停止")
+        serve_demo(port)
+
+
+@reports_errors
+def serve_demo(port: int) -> None:
+    """The API and console on 127.0.0.1, with the timer worker, the sensors and the cameras beside it."""
+    rt = runtime()
+    shown = demo_logins(rt.uow(), rt.clock)
+    table = Table(title=f"演示账号（密码均为 {DEMO_PASSWORD}）")
+    table.add_column("角色")
+    table.add_column("用户名")
+    for role, username in shown.items():
+        table.add_row(role.label, username)
+    out.print(table)
+    base = f"http://127.0.0.1:{port}"
+    out.print(f"控制台：{base}/console/  接口：{base}/api/v1  文档：{base}/docs（离线可用）")
+    out.print(f"Open311：{base}/open311/v2/discovery.json  演示密钥 api_key={demo_api_key(rt.uow(), rt.clock)}")
+    stop = threading.Event()
+    threading.Thread(target=run_worker, args=(False, 60), daemon=True, name="timer-worker").start()
+    out.print("定时任务每分钟扫描超期与督办")
+    try:
+        start_sensing(rt, stop)
+        out.print("物联感知：模拟传感器经 MQTT（127.0.0.1:1883）上报，告警自动立案")
+    except OSError as exc:  # no broker, and none could be started here
+        err.print(f"物联感知未启动：{exc}", markup=False)
+    start_cameras(rt, stop)
+    out.print("视频：演示摄像头回放录制画面，识别占道经营与违停（短信发往本地模拟网关）")
+    out.print("Ctrl-C 结束")
+    with contextlib.suppress(KeyboardInterrupt):
+        run_api("127.0.0.1", port)
+    stop.set()
+    out.print("已停止")
 
 
 @reports_errors
@@ -90,7 +126,7 @@ def print_city(summary: DemoSummary, database: str) -> None:
     for kind, label in (("supervision_center", "监督中心"), ("command_center", "指挥中心"), ("department", "专业部门")):
         table.add_row(label, str(summary.organizations.get(kind, 0)))
     for role in Role:
-        if role is not Role.SYSTEM:
+        if role not in (Role.SYSTEM, Role.CITIZEN):
             table.add_row(f"账号·{role.label}", str(summary.staff.get(role.value, 0)))
     out.print(table)
     out.print(f"数据库：{database}", soft_wrap=True, highlight=False)

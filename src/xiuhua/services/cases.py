@@ -12,6 +12,7 @@ from xiuhua.domain.evidence import StoredFile
 from xiuhua.domain.org import ClassKind, OrgKind
 from xiuhua.domain.workflow import Action, Source, State
 from xiuhua.services.access import access_case
+from xiuhua.services.outbox import case_events
 from xiuhua.services.policy import CasePolicy
 from xiuhua.services.ports import Clock, UnitOfWork
 
@@ -64,6 +65,11 @@ def report_case(cmd: ReportCase, uow: UnitOfWork, clock: Clock, policy: CasePoli
                 "case.unknown_class", f"未知的{cmd.kind.label}类别“{cmd.class_code}”", code=cmd.class_code
             )
         loc = cmd.location
+        # Searched before the day's number is drawn: drawing it locks the counter row until commit.
+        since = now - max(policy.repeat_window, policy.duplicate_window)
+        nearby = uow.cases.same_class_near(
+            cmd.kind, cmd.class_code, loc.lon, loc.lat, max(policy.repeat_radius_m, policy.duplicate_radius_m), since
+        )
         local_day = policy.timing.calendar.local(int(now.timestamp())).date()
         case = Case(
             case_no=uow.cases.next_case_no(local_day),
@@ -80,10 +86,6 @@ def report_case(cmd: ReportCase, uow: UnitOfWork, clock: Clock, policy: CasePoli
             idempotency_key=cmd.idempotency_key,
         )
         case.open(cmd.actor, policy.timing, tuple(p.sha256 for p in cmd.photos))
-        since = now - max(policy.repeat_window, policy.duplicate_window)
-        nearby = uow.cases.same_class_near(
-            cmd.kind, cmd.class_code, loc.lon, loc.lat, max(policy.repeat_radius_m, policy.duplicate_radius_m), since
-        )
         case.repeat_of = next(
             (
                 no
@@ -104,6 +106,7 @@ def report_case(cmd: ReportCase, uow: UnitOfWork, clock: Clock, policy: CasePoli
             case.apply(
                 Action.SELF_DISPOSE, cmd.actor, now, policy.timing, Params(attachments=case.new_log[0].attachments)
             )
+        events = [e for entry in case.new_log for e in case_events(case, entry)]
         try:
             uow.cases.add(case)
         except ConflictError:  # the same report, retried at the same moment, won the race
@@ -113,6 +116,7 @@ def report_case(cmd: ReportCase, uow: UnitOfWork, clock: Clock, policy: CasePoli
                 raise
             return Reported(existing, created=False)
         _record_photos(uow, case, PhotoStage.REPORT, cmd.photos, now)
+        uow.outbox.add(events)
         uow.commit()
     return Reported(case.case_no, True, duplicates, case.repeat_of)
 
@@ -171,6 +175,7 @@ def act_on_case(cmd: ActOnCase, uow: UnitOfWork, clock: Clock, policy: CasePolic
         entry = case.apply(cmd.action, cmd.actor, now, policy.timing, params)
         uow.cases.save(case)
         _record_photos(uow, case, PHOTO_STAGE.get(cmd.action, PhotoStage.BEFORE), cmd.photos, now)
+        uow.outbox.add(case_events(case, entry))
         uow.commit()
     return Acted(case.case_no, case.state, case.due_at, entry.seq, case.department_code)
 

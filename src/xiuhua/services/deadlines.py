@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from xiuhua.domain.case import SYSTEM_ACTOR, Params
 from xiuhua.domain.errors import ConflictError
 from xiuhua.domain.workflow import Action, State, transition_for
+from xiuhua.services.outbox import overdue_event
 from xiuhua.services.policy import CasePolicy
 from xiuhua.services.ports import Clock, UnitOfWork
 
@@ -31,7 +32,9 @@ def sweep(uow: UnitOfWork, clock: Clock, policy: CasePolicy) -> SweepReport:
     calendar = policy.timing.calendar
     report = SweepReport()
     with uow:
-        report.overdue = uow.cases.mark_overdue(now)
+        marked = uow.cases.mark_overdue(now)
+        report.overdue = len(marked)
+        uow.outbox.add([overdue_event(mark, now) for mark in marked])
         to_urge = [
             case_no
             for case_no, due_at, urged_at, entered_at in uow.cases.overdue_in(URGEABLE)

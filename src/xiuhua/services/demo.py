@@ -11,10 +11,10 @@ from xiuhua.adapters.tabular import Row
 from xiuhua.domain.calendar import DEFAULT_SCHEDULE, WorkCalendar
 from xiuhua.domain.org import ClassKind, Organization, OrgKind, Region, RegionLevel, Role, Staff
 from xiuhua.domain.routing import Router
-from xiuhua.services import catalog, geography, org
+from xiuhua.services import accounts, catalog, geography, layers, org
 from xiuhua.services.calendar import DEFAULT_TIMEZONE, TIMEZONE_KEY
 from xiuhua.services.census import generate_census
-from xiuhua.services.ports import Progress, UnitOfWork, no_progress
+from xiuhua.services.ports import Clock, Progress, UnitOfWork, no_progress
 
 CITY_CODE = "410200"
 URBAN_DISTRICTS = ("410202", "410203", "410204", "410205", "410212")  # 龙亭 顺河 鼓楼 禹王台 祥符
@@ -79,6 +79,7 @@ def build_demo(
         has_components = uow.components.count() > 0
     if sources.geometry and sources.census_scale > 0 and not has_components:
         seed_census(uow, sources.census_scale, calendar)
+    layers.seed_default_layers(uow)
     progress("汇总", 7, steps)
     with uow:
         summary = DemoSummary(
@@ -178,3 +179,41 @@ def seed_census(uow: UnitOfWork, scale: float, calendar: WorkCalendar) -> int:
         uow.components.add(census, moment, "system")
         uow.commit()
     return len(census)
+
+
+DEMO_PASSWORD = "Xiuhua2026"
+"""The known password of every demo login (a demo city only: real cities set passwords per person)."""
+DEMO_CITIZEN = ("citizen_demo", "演示市民", "13800000000")
+
+
+DEMO_API_KEY = "xh_demo_open311_key"
+"""The demo's published Open311 key: the demo city is for trying out, never for production."""
+
+
+def demo_api_key(uow: UnitOfWork, clock: Clock) -> str:
+    """Register the demo's Open311 key (once) and return it."""
+    key_hash = accounts.token_hash(DEMO_API_KEY)
+    with uow:
+        if uow.accounts.api_key_name(key_hash) is None:
+            uow.accounts.add_api_key("演示 Open311 客户端", key_hash, clock.now(), "system")
+            uow.commit()
+    return DEMO_API_KEY
+
+
+def demo_logins(uow: UnitOfWork, clock: Clock) -> dict[Role, str]:
+    """Give every demo staff account a login with DEMO_PASSWORD, add a demo citizen, and return one
+    username per role to show."""
+    rules = accounts.AuthRules()
+    with uow:
+        staff = uow.staff.all()
+        has_citizen = uow.accounts.get(DEMO_CITIZEN[0]) is not None
+    accounts.ensure_staff_logins([s.username for s in staff], DEMO_PASSWORD, uow, clock, rules)
+    if not has_citizen:
+        username, name, phone = DEMO_CITIZEN
+        accounts.register_citizen(accounts.RegisterCitizen(username, DEMO_PASSWORD, name, phone), uow, clock, rules)
+    shown: dict[Role, str] = {}
+    for account in sorted(staff, key=lambda s: (len(s.username), s.username)):
+        for role in sorted(account.roles):
+            shown.setdefault(role, account.username)
+    shown[Role.CITIZEN] = DEMO_CITIZEN[0]
+    return shown

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self
@@ -10,9 +11,15 @@ from typing import TYPE_CHECKING, Protocol, Self
 from xiuhua.domain.evidence import StoredFile
 
 if TYPE_CHECKING:  # the repositories' signatures are the contract; the SQL ones are the only kind
+    from sqlalchemy import Connection
+
+    from xiuhua.adapters.db.account_repository import AccountRepository, AuditRepository
     from xiuhua.adapters.db.case_repository import CaseRepository
     from xiuhua.adapters.db.component_repository import ComponentRepository
+    from xiuhua.adapters.db.evaluation_repository import EvaluationRepository
     from xiuhua.adapters.db.geo_repository import GeoRepository
+    from xiuhua.adapters.db.layer_repository import LayerRepository
+    from xiuhua.adapters.db.outbox_repository import OutboxRepository
     from xiuhua.adapters.db.repositories import (
         CalendarRepository,
         CatalogRepository,
@@ -22,6 +29,22 @@ if TYPE_CHECKING:  # the repositories' signatures are the contract; the SQL ones
         SettingsRepository,
         StaffRepository,
     )
+    from xiuhua.adapters.db.sensing_repository import SensingRepository
+    from xiuhua.adapters.db.video_repository import VideoRepository
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueMark:
+    """A case the sweep has just flagged overdue, with what the live stream needs to place it."""
+
+    case_no: str
+    state: str
+    class_code: str
+    due_at: datetime
+    district_code: str
+    street_code: str
+    community_code: str
+    department_code: str | None
 
 
 class UnitOfWork(Protocol):
@@ -35,6 +58,15 @@ class UnitOfWork(Protocol):
     cases: CaseRepository
     geo: GeoRepository
     components: ComponentRepository
+    video: VideoRepository
+    evaluation: EvaluationRepository
+    sensing: SensingRepository
+    layers: LayerRepository
+    accounts: AccountRepository
+    audit: AuditRepository
+    outbox: OutboxRepository
+    connection: Connection
+    """For the read side (services.queries) only: SQL straight into DTOs."""
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -19,6 +19,7 @@ from xiuhua.domain.case import Case, Location, LogEntry, PauseSpan, StepRecord, 
 from xiuhua.domain.errors import ConflictError
 from xiuhua.domain.org import ClassKind, Role
 from xiuhua.domain.workflow import Action, Source, State, Step
+from xiuhua.services.ports import OverdueMark
 
 _METRES_PER_DEGREE = 111_320.0
 
@@ -311,11 +312,17 @@ class CaseRepository:
                 found.append((case_no, metres, State(state), reported_at, closed_at))
         return sorted(found, key=lambda x: x[1])
 
-    def mark_overdue(self, now: datetime) -> int:
-        """Flag every open case whose current step's deadline has passed (one statement)."""
+    def mark_overdue(self, now: datetime) -> list[OverdueMark]:
+        """Flag every open case whose current step's deadline has passed (one statement); the cases flagged."""
         c = t.cases.c
-        stmt = update(t.cases).where(c.due_at < now, c.overdue.is_(False)).values(overdue=True)
-        return cast(CursorResult[Any], self.conn.execute(stmt)).rowcount
+        marked = (c.case_no, c.state, c.class_code, c.due_at, c.district_code, c.street_code, c.community_code)
+        stmt = (
+            update(t.cases)
+            .where(c.due_at < now, c.overdue.is_(False))
+            .values(overdue=True)
+            .returning(*marked, c.department_code)
+        )
+        return [OverdueMark(*row) for row in self.conn.execute(stmt)]
 
     def overdue_in(self, states: Sequence[State]) -> list[tuple[str, datetime | None, datetime | None, datetime]]:
         """(case_no, due_at, auto_urged_at, step_entered_at) of overdue cases in the given states."""

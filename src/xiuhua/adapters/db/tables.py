@@ -254,6 +254,8 @@ case_log = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     UniqueConstraint("case_id", "seq", name="uq_case_log_case_seq"),
+    # evaluations read a period's rows by time; the other columns let them do so from the index alone
+    Index("ix_case_log_at", "at", "case_id", "actor", "action", "from_state", "on_time"),
 )
 
 urge_orders = Table(
@@ -309,6 +311,24 @@ unit_grids = Table(
     Column("min_lat", Float, nullable=False),
     Column("max_lon", Float, nullable=False),
     Column("max_lat", Float, nullable=False),
+    Index("ix_unit_grids_bbox", "min_lon", "max_lon", "min_lat", "max_lat"),
+)
+
+# ----- thematic layers -----------------------------------------------------------------------------
+layers = Table(
+    "layers",
+    metadata,
+    Column("code", String(40), primary_key=True, comment="grids, communities, components-01, …"),
+    Column("name", String(64), nullable=False),
+    Column("category", String(16), nullable=False, comment="行政区划 | 基础网格 | 城市部件 | …"),
+    Column("source", String(24), nullable=False, comment="districts | streets | communities | unit_grids | …"),
+    Column("source_filter", String(128), nullable=False, comment="class=01;status=破损,丢失;area_class=A"),
+    Column("style", Text, nullable=False, comment="JSON: MapLibre paint properties"),
+    Column("min_zoom", Integer, nullable=False),
+    Column("max_zoom", Integer, nullable=False),
+    Column("geojson_min_zoom", Integer, nullable=False, comment="from this zoom up GeoJSON, below it tiles"),
+    Column("visible", Boolean, nullable=False, comment="shown when the map opens"),
+    Column("sort_order", Integer, nullable=False),
 )
 
 # ----- component register --------------------------------------------------------------------------
@@ -344,6 +364,8 @@ components = Table(
     Index("ix_components_lon_lat", "lon", "lat"),
     Index("ix_components_class_lon_lat", "class_code", "lon", "lat"),
     Index("ix_components_status", "status", "class_code"),
+    # Map tiles read (lon, lat) by bbox, class and status from this index alone, never the rows.
+    Index("ix_components_map", "lon", "lat", "class_code", "status"),
 )
 
 component_versions = Table(
@@ -366,4 +388,356 @@ component_versions = Table(
         "register row is the record",
     ),
     Index("ix_component_versions_census", "valid_from", "valid_to"),
+)
+
+# ----- accounts, sessions, audit and the outbox ----------------------------------------------------
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True, comment="a staff username, or a citizen's login"),
+    Column("kind", String(16), nullable=False, comment="staff | citizen"),
+    Column("password_hash", String(255), nullable=False, comment="argon2id"),
+    Column("display_name", String(64), nullable=False, default=""),
+    Column("phone", String(32), comment="a citizen's phone (staff phones live in staff)"),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("failed_attempts", Integer, nullable=False, default=0),
+    Column("locked_until", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("password_changed_at", UTCDateTime, nullable=False),
+)
+
+auth_sessions = Table(
+    "auth_sessions",
+    metadata,
+    Column("id", String(32), primary_key=True, comment="random; access tokens name it (sid)"),
+    Column("username", String(64), nullable=False, index=True),
+    Column("refresh_hash", String(64), nullable=False, unique=True, comment="SHA-256 of the current refresh token"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("refreshed_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("key_hash", String(64), nullable=False, unique=True, comment="SHA-256 of the key"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("actor", String(64), nullable=False, index=True),
+    Column("action", String(48), nullable=False, comment="login.ok | login.failed | access.denied | admin.*"),
+    Column("target", String(128), nullable=False, default=""),
+    Column("client", String(64), nullable=False, default="", comment="client address"),
+    Column("details", Text, nullable=False, comment="JSON"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, comment="delivery order"),
+    Column("at", UTCDateTime, nullable=False),
+    Column("type", String(32), nullable=False, comment="case.reported | case.transitioned | alarm.raised | …"),
+    Column("case_no", String(20)),
+    Column("district_code", String(12)),
+    Column("street_code", String(12)),
+    Column("community_code", String(12)),
+    Column("department_code", String(18)),
+    Column("payload", Text, nullable=False, comment="JSON"),
+)
+
+# ----- sensing (IoT devices, readings, rules, alarms), business feeds, shared bikes ------------------
+sensing_devices = Table(
+    "sensing_devices",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True, comment="the device's own id, as in its messages"),
+    Column("kind", String(24), nullable=False, index=True),
+    Column("name", String(128), nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("address", String(256), nullable=False),
+    Column("district_code", String(12), nullable=False),
+    Column("street_code", String(12), nullable=False),
+    Column("community_code", String(12), nullable=False),
+    Column("grid_code", String(15)),
+    Column("area_class", String(1)),
+    Column("component_id", String(17), index=True, comment="the registered component it watches"),
+    Column("department_code", String(18), nullable=False, comment="owner department (unified social credit code)"),
+    Column("permit", Text, comment="JSON: a muck truck's permitted route and hours"),
+    Column("active", Boolean, nullable=False),
+    Column("last_reading_at", UTCDateTime, comment="newest reading evaluated by the rules"),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+sensing_readings = Table(
+    "sensing_readings",
+    metadata,
+    Column("device_id", Integer, ForeignKey("sensing_devices.id"), primary_key=True),
+    Column("measured_at", UTCDateTime, primary_key=True),
+    Column("v0", Float, comment="the kind's fields in order (domain.sensing.KINDS)"),
+    Column("v1", Float),
+    Column("v2", Float),
+    Column("alarm", Boolean, nullable=False),
+)
+
+sensing_rules = Table(
+    "sensing_rules",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(24), nullable=False),
+    Column("type", String(16), nullable=False, comment="threshold | alarm | geofence | hours"),
+    Column("field", String(24)),
+    Column("op", String(2), nullable=False),
+    Column("threshold", Float),
+    Column("duration_minutes", Integer, nullable=False),
+    Column("clear_minutes", Integer, nullable=False),
+    Column("class_kind", String(16), nullable=False),
+    Column("class_code", String(5), nullable=False),
+    Column("label", String(128), nullable=False),
+    Column("urgent", Boolean, nullable=False),
+    Column("use_component_class", Boolean, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+sensing_alarms = Table(
+    "sensing_alarms",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("device_id", Integer, ForeignKey("sensing_devices.id"), nullable=False),
+    Column("rule_id", String(32), nullable=False),
+    Column("phase", String(12), nullable=False, comment="pending | active | clearing | recovered"),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("last_at", UTCDateTime, nullable=False),
+    Column("raised_at", UTCDateTime),
+    Column("clear_since", UTCDateTime),
+    Column("recovered_at", UTCDateTime),
+    Column("breaches", Integer, nullable=False),
+    Column("flaps", Integer, nullable=False),
+    Column("peak", Float),
+    Column("case_no", String(20), index=True),
+    Column("evidence", Text, nullable=False, comment="JSON: the readings that raised it and the latest ones"),
+    Column("evidence_sha256", String(64), comment="hash of the evidence when the case was opened"),
+    Index("ix_sensing_alarms_device_rule", "device_id", "rule_id", "phase"),
+)
+
+sensing_dead_letters = Table(
+    "sensing_dead_letters",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("received_at", UTCDateTime, nullable=False, index=True),
+    Column("topic", String(256), nullable=False),
+    Column("device_code", String(64)),
+    Column("reason", String(24), nullable=False, index=True),
+    Column("message", Text, nullable=False),
+    Column("payload", Text, nullable=False, comment="the message as received (truncated), undecodable bytes as hex"),
+)
+
+feed_mappings = Table(
+    "feed_mappings",
+    metadata,
+    Column("source", String(32), primary_key=True, comment="sanitation | water | gas | heating | ..."),
+    Column("event_type", String(64), primary_key=True),
+    Column("class_kind", String(16), nullable=False),
+    Column("class_code", String(5), nullable=False),
+    Column("urgent", Boolean, nullable=False),
+)
+
+feed_events = Table(
+    "feed_events",
+    metadata,
+    Column("source", String(32), primary_key=True),
+    Column("event_id", String(64), primary_key=True, comment="the source system's own id: imports are idempotent"),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("case_no", String(20)),
+)
+
+bike_operators = Table(
+    "bike_operators",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("account", String(64), nullable=False, comment="the operator's account that receives its cases"),
+    Column("grace_minutes", Integer, nullable=False),
+)
+
+bike_states = Table(
+    "bike_states",
+    metadata,
+    Column("operator", String(32), primary_key=True),
+    Column("bike_id", String(32), primary_key=True),
+    Column("lon", Float, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
+    Column("zone_id", String(17), comment="the parking zone (component) it stands in"),
+    Column("outside_since", UTCDateTime),
+    Column("case_no", String(20)),
+)
+
+bike_compliance = Table(
+    "bike_compliance",
+    metadata,
+    Column("operator", String(32), primary_key=True),
+    Column("day", Date, primary_key=True, comment="local day (Asia/Shanghai)"),
+    Column("reports", Integer, nullable=False),
+    Column("inside", Integer, nullable=False),
+    Column("cases", Integer, nullable=False),
+)
+
+# ----- evaluation ----------------------------------------------------------------------------------
+evaluation_schemes = Table(
+    "evaluation_schemes",
+    metadata,
+    Column("version", String(32), primary_key=True),
+    Column("valid_from", Date, nullable=False, comment="local date from which months are evaluated under it"),
+    Column("body", Text, nullable=False, comment="JSON: weights, score bands, grade bands"),
+    Column("added_at", UTCDateTime, nullable=False),
+    Column("added_by", String(64), nullable=False),
+)
+
+evaluation_results = Table(
+    "evaluation_results",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("period_key", String(32), nullable=False),
+    Column("revision", Integer, nullable=False, comment="1 when frozen; +1 for each approved appeal"),
+    Column("scheme_version", String(32), nullable=False),
+    Column("frozen_at", UTCDateTime, nullable=False),
+    Column("frozen_by", String(64), nullable=False),
+    Column("body", Text, nullable=False, comment="JSON: the published result"),
+    Column("body_sha256", String(64), nullable=False),
+    UniqueConstraint("period_key", "revision", name="uq_evaluation_results_period_revision"),
+)
+
+evaluation_appeals = Table(
+    "evaluation_appeals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("period_key", String(32), nullable=False, index=True),
+    Column("object_type", String(16), nullable=False),
+    Column("object_code", String(64), nullable=False),
+    Column("indicator", String(48), nullable=False),
+    Column("case_no", String(20), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("filed_by", String(64), nullable=False),
+    Column("filed_at", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False, comment="pending | approved | rejected"),
+    Column("decided_by", String(64)),
+    Column("decided_at", UTCDateTime),
+    Column("decision", Text),
+)
+
+evaluation_audit = Table(
+    "evaluation_audit",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(24), nullable=False, comment="freeze | appeal | approve | reject"),
+    Column("period_key", String(32), nullable=False, index=True),
+    Column("appeal_id", Integer, ForeignKey("evaluation_appeals.id")),
+    Column("before_sha256", String(64)),
+    Column("after_sha256", String(64)),
+    Column("detail", Text, nullable=False, comment="JSON: what changed"),
+)
+
+# ----- video intelligence --------------------------------------------------------------------------
+cameras = Table(
+    "cameras",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("heading_deg", Float, nullable=False, comment="view direction, degrees clockwise from north"),
+    Column("source", Text, nullable=False, comment="stream URL, video file or snapshot folder"),
+    Column("zones", Text, nullable=False, comment="JSON: zones in image pixels, each with map position and department"),
+)
+
+vehicles = Table(
+    "vehicles",
+    metadata,
+    Column("plate", String(10), primary_key=True),
+    Column("owner_name", String(64), nullable=False),
+    Column("phone_enc", Text, nullable=False, comment="AES-256-GCM ciphertext, base64"),
+    Column("phone_digest", String(64), nullable=False, index=True, comment="keyed HMAC-SHA256 of the number"),
+    Column("phone_masked", String(16), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+sms_messages = Table(
+    "sms_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dedup_key", String(128), nullable=False, unique=True, comment="one text per event"),
+    Column("template", String(32), nullable=False),
+    Column("phone_enc", Text, nullable=False),
+    Column("phone_digest", String(64), nullable=False, index=True),
+    Column("phone_masked", String(16), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("state", String(12), nullable=False, index=True, comment="queued | sent | delivered | undelivered | failed"),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime),
+    Column("provider_id", String(64), index=True),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Column("receipt_at", UTCDateTime),
+)
+
+parking_notices = Table(
+    "parking_notices",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_key", String(96), nullable=False, unique=True, comment="camera, zone and track: one notice each"),
+    Column("camera_code", String(32), ForeignKey("cameras.code"), nullable=False, index=True),
+    Column("zone_code", String(32), nullable=False),
+    Column("state", String(12), nullable=False, index=True),
+    Column("plate", String(10)),
+    Column("plate_read", String(16), nullable=False, comment="what the reader returned"),
+    Column("plate_confidence", Float, nullable=False),
+    Column("plate_color", String(8), nullable=False),
+    Column("box", String(64), nullable=False, comment="x1,y1,x2,y2 of the vehicle in the first capture"),
+    Column("first_capture", String(64), nullable=False, comment="SHA-256 of the evidence frame"),
+    Column("plate_crop", String(64), nullable=False),
+    Column("second_capture", String(64)),
+    Column("sms_id", Integer, ForeignKey("sms_messages.id")),
+    Column("captured_at", UTCDateTime, nullable=False),
+    Column("recheck_at", UTCDateTime, index=True),
+    Column("reviewed_by", String(64)),
+    Column("case_no", String(20)),
+    Column("closed_at", UTCDateTime),
+)
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("code", String(48), primary_key=True),
+    Column("body", Text, nullable=False, comment="JSON: classes, areas, window, headquarters, targets"),
+    Column("added_at", UTCDateTime, nullable=False),
+    Column("added_by", String(64), nullable=False),
+)
+
+campaign_progress = Table(
+    "campaign_progress",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_code", String(48), nullable=False, index=True),
+    Column("unit_code", String(18), nullable=False, comment="the organisation that did the work"),
+    Column("done_on", Date, nullable=False, comment="local date the work was done"),
+    Column("amount", Float, nullable=False, comment="in the target's unit (km, m², …)"),
+    Column("note", Text, nullable=False),
+    Column("reported_at", UTCDateTime, nullable=False),
+    Column("reported_by", String(64), nullable=False),
 )

@@ -7,9 +7,13 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import Transaction
 
+from xiuhua.adapters.db.account_repository import AccountRepository, AuditRepository
 from xiuhua.adapters.db.case_repository import CaseRepository
 from xiuhua.adapters.db.component_repository import ComponentRepository
+from xiuhua.adapters.db.evaluation_repository import EvaluationRepository
 from xiuhua.adapters.db.geo_repository import GeoRepository
+from xiuhua.adapters.db.layer_repository import LayerRepository
+from xiuhua.adapters.db.outbox_repository import OutboxRepository
 from xiuhua.adapters.db.repositories import (
     CalendarRepository,
     CatalogRepository,
@@ -19,6 +23,8 @@ from xiuhua.adapters.db.repositories import (
     SettingsRepository,
     StaffRepository,
 )
+from xiuhua.adapters.db.sensing_repository import SensingRepository
+from xiuhua.adapters.db.video_repository import VideoRepository
 
 
 class SqlUnitOfWork:
@@ -47,6 +53,13 @@ class SqlUnitOfWork:
         self.cases = CaseRepository(conn)
         self.geo = GeoRepository(conn)
         self.components = ComponentRepository(conn)
+        self.video = VideoRepository(conn)
+        self.evaluation = EvaluationRepository(conn)
+        self.sensing = SensingRepository(conn)
+        self.layers = LayerRepository(conn)
+        self.accounts = AccountRepository(conn)
+        self.audit = AuditRepository(conn)
+        self.outbox = OutboxRepository(conn)
         self.committed = False
         return self
 

@@ -1,0 +1,1 @@
+"""Evaluation reports as files: XLSX for printing, self-contained HTML with inline SVG charts."""

@@ -1,0 +1,1 @@
+"""Vision providers: detectors, plate readers and frame sources (see base.py for the contract)."""

@@ -1,0 +1,81 @@
+"""create_app(): the FastAPI application over one Runtime (or parts given by a test)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+
+from xiuhua import __version__
+from xiuhua.adapters import holidays
+from xiuhua.adapters.evidence import FileEvidenceStore
+from xiuhua.bootstrap import Runtime, bootstrap
+from xiuhua.config import Settings, get_settings
+from xiuhua.domain.accounts import Lockout
+from xiuhua.entrypoints.http import errors
+from xiuhua.entrypoints.http.context import AppContext
+from xiuhua.entrypoints.http.limits import BodyLimit
+from xiuhua.entrypoints.http.routers import admin, auth, cases, events, layers, reference
+from xiuhua.entrypoints.http.routers import evidence as uploads
+from xiuhua.services.accounts import AuthRules
+from xiuhua.services.policy import load_policy
+from xiuhua.services.ports import Clock
+
+PREFIX = "/api/v1"
+DESCRIPTION = (
+    "绣花数字城管平台的 HTTP 接口：案件上报与办理、我的待办、组织与标准目录、网格与部件、实时事件流。"
+    "所有错误以 JSON {code, message, details} 返回。"
+)
+
+
+def create_app(
+    runtime: Runtime | None = None,
+    *,
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+    rules: AuthRules | None = None,
+    evidence: FileEvidenceStore | None = None,
+) -> FastAPI:
+    """The API over ``runtime`` (default: the configured database, migrated)."""
+    settings = settings or get_settings()
+    rt = runtime or bootstrap(settings.database_url)
+    ctx = AppContext(
+        uow=rt.uow,
+        clock=clock or rt.clock,
+        settings=settings,
+        rules=rules
+        or AuthRules(Lockout(settings.lockout_threshold, settings.lockout_minutes), settings.refresh_token_days),
+        evidence=evidence or FileEvidenceStore(Path(settings.evidence_dir)),
+        load_policy=lambda: load_policy(rt.uow(), holidays.statutory_days),
+    )
+    ctx.resolve_secret()
+    app = FastAPI(
+        title="绣花 Xiuhua API",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.ctx = ctx
+    errors.install(app)
+    app.add_middleware(BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes)
+    for module in (auth, cases, uploads, events, reference, layers, admin):
+        app.include_router(module.router, prefix=PREFIX)
+    from xiuhua.entrypoints.http.open311 import router as open311_router  # GeoReport v2, at its own root
+
+    app.include_router(open311_router)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        page = resources.files("xiuhua.entrypoints.http").joinpath("static/docs.html").read_text("utf-8")
+        return HTMLResponse(page)
+
+    from xiuhua.entrypoints.http.routers import console  # the web console's read models and pages
+    from xiuhua.entrypoints.web import mount_console
+
+    app.include_router(console.router, prefix=PREFIX)
+    mount_console(app)
+    return app

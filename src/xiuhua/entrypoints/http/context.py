@@ -1,0 +1,81 @@
+"""What every request shares: units of work, the clock, settings, the signing secret and cached rules."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from xiuhua.adapters.evidence import FileEvidenceStore
+from xiuhua.adapters.geo.locator import Locator
+from xiuhua.config import Settings
+from xiuhua.services import geography
+from xiuhua.services.accounts import AuthRules
+from xiuhua.services.policy import CasePolicy
+from xiuhua.services.ports import Clock, UnitOfWork
+
+SECRET_KEY = "auth.jwt_secret"
+POLICY_TTL_S = 30.0
+"""How long a process keeps the city's case rules before reading them again (other processes' edits)."""
+
+
+@dataclass
+class AppContext:
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+    settings: Settings
+    rules: AuthRules
+    evidence: FileEvidenceStore
+    load_policy: Callable[[], CasePolicy]
+    secret: str = ""
+    _policy: tuple[float, CasePolicy] | None = None
+    _locator: Locator | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def resolve_secret(self) -> None:
+        """The configured secret; in dev with the placeholder, one generated once and kept in the database, so
+        that every process serving the same database agrees on it."""
+        if not self.settings.placeholder_secret:
+            self.secret = self.settings.jwt_secret.get_secret_value()
+            return
+        with self.uow() as uow:
+            stored = uow.settings.get(SECRET_KEY)
+            if not stored:
+                stored = secrets.token_urlsafe(48)
+                uow.settings.set(SECRET_KEY, stored)
+                uow.commit()
+        with self.uow() as uow:  # another process may have won the race: use whatever is stored
+            self.secret = str(uow.settings.get(SECRET_KEY))
+
+    def policy(self) -> CasePolicy:
+        """The city's case rules, read again every POLICY_TTL_S by one request while the others go on
+        with the copy they have (reading takes tens of milliseconds: a crowd waiting on it shows in p99)."""
+        cached = self._policy
+        if cached is not None and time.monotonic() - cached[0] <= POLICY_TTL_S:
+            return cached[1]
+        if cached is not None and not self._lock.acquire(blocking=False):
+            return cached[1]
+        if cached is None:
+            self._lock.acquire()
+        try:
+            cached = self._policy
+            if cached is None or time.monotonic() - cached[0] > POLICY_TTL_S:
+                cached = (time.monotonic(), self.load_policy())
+                self._policy = cached
+            return cached[1]
+        finally:
+            self._lock.release()
+
+    def forget_rules(self) -> None:
+        """Called after an administrator changes the rules, the calendar or the organisation."""
+        self._policy = None
+        self._locator = None
+
+    def locator(self) -> Locator:
+        if self._locator is None:
+            with self._lock:
+                if self._locator is None:
+                    self._locator = geography.load_locator(self.uow())
+        return self._locator

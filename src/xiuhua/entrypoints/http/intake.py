@@ -1,0 +1,86 @@
+"""Turning an API report into the ReportCase command: where it is, who reported it, which photos.
+
+Shared by every router that takes reports (cases, and partner intake such as Open311).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from xiuhua.adapters.geo.crs import Crs, to_wgs84
+from xiuhua.domain.accounts import Principal
+from xiuhua.domain.case import Location, Urgency
+from xiuhua.domain.errors import InvalidInputError
+from xiuhua.domain.evidence import StoredFile, sniff_image
+from xiuhua.domain.org import ClassKind, RegionLevel
+from xiuhua.domain.workflow import Source
+from xiuhua.entrypoints.http.context import AppContext
+from xiuhua.services import geography
+from xiuhua.services.cases import ReportCase
+
+
+def stored_photos(ctx: AppContext, hashes: Sequence[str]) -> tuple[StoredFile, ...]:
+    """Photos uploaded earlier through /evidence, by SHA-256; raises InvalidInputError for unknown ones."""
+    out = []
+    for sha in dict.fromkeys(hashes):
+        data = ctx.evidence.get(sha)
+        out.append(StoredFile(sha, sniff_image(data), len(data)))
+    return tuple(out)
+
+
+def locate(ctx: AppContext, lon: float, lat: float, crs: Crs, address: str, community_code: str | None,
+           area_class: str | None) -> Location:  # fmt: skip
+    """WGS84 place of a report: the given community, or the one the city's grids put the point in."""
+    wgs_lon, wgs_lat = (float(v) for v in to_wgs84(lon, lat, crs))
+    if community_code:
+        with ctx.uow() as uow:
+            region = uow.regions.get(community_code)
+        if region is None or region.level is not RegionLevel.COMMUNITY:
+            raise InvalidInputError("case.unknown_community", f"社区代码 {community_code} 不存在", code=community_code)
+        return Location(wgs_lon, wgs_lat, address, community_code[:6], community_code[:9], community_code, None,
+                        area_class)  # fmt: skip
+    place = geography.locate(wgs_lon, wgs_lat, Crs.WGS84, ctx.locator())
+    if not (place.street_code and place.community_code):
+        raise InvalidInputError(
+            "case.no_community", "该坐标不在任何社区内，请提供 community_code", lon=wgs_lon, lat=wgs_lat
+        )
+    return Location(wgs_lon, wgs_lat, address, place.district_code, place.street_code, place.community_code,
+                    place.grid_code, area_class or place.area_class)  # fmt: skip
+
+
+def report_command(
+    ctx: AppContext,
+    who: Principal,
+    *,
+    kind: ClassKind,
+    class_code: str,
+    description: str,
+    location: Location,
+    source: Source | None,
+    urgency: Urgency = Urgency.NORMAL,
+    reporter: str = "",
+    reporter_phone: str | None = None,
+    component_id: str | None = None,
+    idempotency_key: str | None = None,
+    photos: Sequence[str] = (),
+) -> ReportCase:
+    """The command for a report by staff or by a citizen (whose reports are always public, in their name)."""
+    if who.is_citizen:
+        with ctx.uow() as uow:
+            account = uow.accounts.get(who.username)
+        source, reporter = Source.PUBLIC, account.display_name if account else who.username
+        reporter_phone = account.phone if account else None
+    return ReportCase(
+        actor=who.actor,
+        source=source or Source.SUPERVISOR,
+        kind=kind,
+        class_code=class_code,
+        location=location,
+        description=description,
+        urgency=urgency,
+        reporter=reporter,
+        reporter_phone=reporter_phone,
+        component_id=component_id,
+        idempotency_key=idempotency_key,
+        photos=stored_photos(ctx, photos),
+    )

@@ -1,0 +1,158 @@
+"""Login, token expiry and refresh, logout and revocation, lockout, disabled accounts, and the audit trail."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from tests.api.conftest import PASSWORD, Api
+from xiuhua.config import Settings
+from xiuhua.entrypoints.http.deps import ApiClient
+from xiuhua.services import accounts
+
+
+def _login(api: Api, username: str, password: str) -> object:
+    return api.client.post("/api/v1/auth/token", data={"username": username, "password": password})
+
+
+def test_login_gives_roles_and_a_working_token(api: Api) -> None:
+    tokens = api.login("dispatcher_410202")
+    assert tokens["token_type"] == "bearer" and tokens["expires_in"] == 15 * 60
+    me = api.get("/api/v1/auth/me", "dispatcher_410202").json()
+    assert me == {"username": "dispatcher_410202", "kind": "staff", "roles": ["dispatcher"],
+                  "scope_region_code": "410202", "scope_organization_code": None}  # fmt: skip
+    assert api.client.get("/api/v1/auth/me").json()["code"] == "auth.missing_token"
+    r = api.client.get("/api/v1/auth/me", headers={"Authorization": "Bearer not-a-token"})
+    assert r.status_code == 401 and r.json()["code"] == "auth.invalid_token"
+    assert r.headers["www-authenticate"] == "Bearer"
+
+
+def test_access_token_expires_and_refresh_rotates(api: Api) -> None:
+    tokens = api.login("acceptor1")
+    header = {"Authorization": f"Bearer {tokens['access_token']}"}
+    api.clock.advance(minutes=14)
+    assert api.client.get("/api/v1/auth/me", headers=header).status_code == 200
+    api.clock.advance(minutes=2)
+    expired = api.client.get("/api/v1/auth/me", headers=header)
+    assert expired.status_code == 401 and expired.json()["code"] == "auth.token_expired"
+    fresh = api.client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert fresh.status_code == 200, fresh.text
+    new_header = {"Authorization": f"Bearer {fresh.json()['access_token']}"}
+    assert api.client.get("/api/v1/auth/me", headers=new_header).status_code == 200
+    reused = api.client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert reused.status_code == 401 and reused.json()["code"] == "auth.invalid_refresh"
+    api.clock.advance(days=8)
+    late = api.client.post("/api/v1/auth/refresh", json={"refresh_token": fresh.json()["refresh_token"]})
+    assert late.status_code == 401 and late.json()["code"] == "auth.session_ended"
+
+
+def test_logout_revokes_the_session_at_once(api: Api) -> None:
+    tokens = api.login("leader")
+    header = {"Authorization": f"Bearer {tokens['access_token']}"}
+    other = api.login("leader")  # a second session of the same account stays open
+    assert api.client.post("/api/v1/auth/logout", headers=header).status_code == 204
+    gone = api.client.get("/api/v1/auth/me", headers=header)
+    assert gone.status_code == 401 and gone.json()["code"] == "auth.session_ended"
+    refresh = api.client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert refresh.json()["code"] == "auth.session_ended"
+    still = api.client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {other['access_token']}"})
+    assert still.status_code == 200
+
+
+def test_repeated_failures_lock_the_account(api: Api) -> None:
+    for _ in range(2):
+        bad = _login(api, "shiftleader1", "wrong-password-1")
+        assert bad.status_code == 401 and bad.json()["code"] == "auth.invalid_credentials"  # type: ignore[attr-defined]
+    assert _login(api, "shiftleader1", PASSWORD).status_code == 200  # type: ignore[attr-defined]  # resets
+    for _ in range(3):
+        _login(api, "shiftleader1", "wrong-password-1")
+    locked = _login(api, "shiftleader1", PASSWORD)
+    assert locked.status_code == 401 and locked.json()["code"] == "auth.locked"  # type: ignore[attr-defined]
+    api.clock.advance(minutes=16)
+    assert _login(api, "shiftleader1", PASSWORD).status_code == 200  # type: ignore[attr-defined]
+    unknown = _login(api, "nobody_here", PASSWORD)
+    assert unknown.json()["code"] == "auth.invalid_credentials"  # type: ignore[attr-defined]  # no hint it is unknown
+    audit = api.get("/api/v1/admin/audit?actor=shiftleader1", "admin").json()
+    actions = [a["action"] for a in reversed(audit)]
+    assert actions == ["login.failed", "login.failed", "login.ok", "login.failed", "login.failed", "login.lockout",
+                       "login.locked", "login.ok"]  # fmt: skip
+
+
+def test_disabling_an_account_ends_its_sessions(api: Api) -> None:
+    header = api.auth("supervisor_410202001")
+    admin = api.auth("admin")
+    assert api.client.post("/api/v1/admin/accounts/supervisor_410202001/disable", headers=admin).status_code == 204
+    assert api.client.get("/api/v1/auth/me", headers=header).json()["code"] == "auth.session_ended"
+    assert _login(api, "supervisor_410202001", PASSWORD).json()["code"] == "auth.inactive"  # type: ignore[attr-defined]
+    assert api.client.post("/api/v1/admin/accounts/supervisor_410202001/enable", headers=admin).status_code == 204
+    assert _login(api, "supervisor_410202001", PASSWORD).status_code == 200  # type: ignore[attr-defined]
+    actions = {a["action"] for a in api.get("/api/v1/admin/audit?action=admin.account", "admin").json()}
+    assert actions == {"admin.account_disabled", "admin.account_enabled"}
+
+
+def test_citizens_sign_up_with_a_sound_password(api: Api) -> None:
+    body = {"username": "zhang3", "password": "abc", "display_name": "张三"}
+    assert api.client.post("/api/v1/auth/citizens", json=body).status_code == 422
+    body["password"] = "zhang3zhang3"
+    weak = api.client.post("/api/v1/auth/citizens", json=body)
+    assert weak.status_code == 422 and weak.json()["code"] == "auth.weak_password"
+    body["password"] = "Sunny2026day"
+    assert api.client.post("/api/v1/auth/citizens", json=body).status_code == 201
+    taken = api.client.post("/api/v1/auth/citizens", json=body)
+    assert taken.status_code == 409 and taken.json()["code"] == "auth.username_taken"
+    staff_name = api.client.post("/api/v1/auth/citizens", json={**body, "username": "acceptor1"})
+    assert staff_name.status_code == 409
+    assert api.login("zhang3", "Sunny2026day")["roles"] == ["citizen"]
+
+
+def test_password_change_and_admin_reset(api: Api) -> None:
+    header = api.auth("dispatcher1")
+    bad = api.client.put("/api/v1/auth/me/password", headers=header,
+                         json={"old_password": "nope", "new_password": "NewPass2026x"})  # fmt: skip
+    assert bad.status_code == 401
+    ok = api.client.put("/api/v1/auth/me/password", headers=header,
+                        json={"old_password": PASSWORD, "new_password": "NewPass2026x"})  # fmt: skip
+    assert ok.status_code == 204
+    assert _login(api, "dispatcher1", PASSWORD).status_code == 401  # type: ignore[attr-defined]
+    reset = api.client.put("/api/v1/admin/staff/dispatcher1/password", headers=api.auth("admin"),
+                           json={"password": "Reset2026abc"})  # fmt: skip
+    assert reset.status_code == 204
+    assert api.client.get("/api/v1/auth/me", headers=header).status_code == 401  # a reset ends old sessions
+    assert _login(api, "dispatcher1", "Reset2026abc").status_code == 200  # type: ignore[attr-defined]
+
+
+def test_api_keys_identify_partner_systems_until_revoked(api: Api) -> None:
+    app = api.client.app
+
+    @app.get("/partner-only")  # type: ignore[attr-defined, untyped-decorator]
+    def partner_only(client: ApiClient) -> dict[str, str]:
+        return {"client": client}
+
+    created = api.post("/api/v1/admin/api-keys", "admin", json={"name": "12345热线"})
+    assert created.status_code == 201
+    key = created.json()["key"]
+    assert accounts.api_key_client(key, api_uow(api)) == "12345热线"
+    assert api.client.get("/partner-only", headers={"X-API-Key": key}).json() == {"client": "12345热线"}
+    assert api.client.get("/partner-only").json()["code"] == "auth.missing_api_key"
+    assert api.client.get("/partner-only", headers={"X-API-Key": "xh_guess"}).status_code == 401
+    assert api.client.delete("/api/v1/admin/api-keys/12345热线", headers=api.auth("admin")).status_code == 204
+    assert api.client.get("/partner-only", headers={"X-API-Key": key}).json()["code"] == "auth.invalid_api_key"
+    with pytest.raises(accounts.AuthenticationError):
+        accounts.api_key_client(key, api_uow(api))
+    listed = api.get("/api/v1/admin/api-keys", "admin").json()
+    assert listed[0]["name"] == "12345热线" and listed[0]["revoked_at"] is not None
+
+
+def api_uow(api: Api) -> accounts.UnitOfWork:
+    from xiuhua.adapters.db.uow import SqlUnitOfWork
+
+    return SqlUnitOfWork(api.engine)
+
+
+def test_placeholder_secret_is_refused_outside_dev() -> None:
+    with pytest.raises(ValidationError):
+        Settings(environment="production")
+    with pytest.raises(ValidationError):
+        Settings(environment="production", jwt_secret="short")
+    assert Settings(environment="production", jwt_secret="x" * 40).placeholder_secret is False
+    assert Settings().placeholder_secret is True
