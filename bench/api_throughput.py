@@ -28,12 +28,11 @@ from pathlib import Path
 
 import httpx
 from PIL import Image
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from xiuhua.adapters import holidays
 from xiuhua.adapters.clock import SystemClock
-from xiuhua.adapters.db.engine import make_engine, upgrade
+from xiuhua.adapters.db.engine import make_engine, recreate_database, upgrade
 from xiuhua.adapters.db.uow import SqlUnitOfWork
 from xiuhua.bootstrap import demo_sources
 from xiuhua.services import accounts
@@ -204,20 +203,11 @@ def measure(label: str, url: str, workers: int, concurrency: int, seconds: float
 
 
 def fresh_pg(url: str, name: str) -> str | None:
-    parsed = make_url(url).set(database=name)
-    admin = make_engine(
-        parsed.set(database="postgres").render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
-    )
     try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        return recreate_database(make_url(url).set(database=name).render_as_string(hide_password=False))
     except Exception as exc:
         print(f"PostgreSQL skipped: {exc.__class__.__name__}")
         return None
-    finally:
-        admin.dispose()
-    return parsed.render_as_string(hide_password=False)
 
 
 def main() -> int:

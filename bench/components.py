@@ -35,7 +35,7 @@ from xiuhua.adapters import packagedata
 from xiuhua.adapters.clock import FakeClock
 from xiuhua.adapters.db import tables as t
 from xiuhua.adapters.db.component_repository import _rows
-from xiuhua.adapters.db.engine import make_engine, upgrade
+from xiuhua.adapters.db.engine import make_engine, recreate_database, upgrade
 from xiuhua.adapters.db.uow import SqlUnitOfWork
 from xiuhua.adapters.tabular import Row
 from xiuhua.domain.components import AccuracyClass, Component, ComponentFilter, ComponentStatus
@@ -90,10 +90,8 @@ def fresh_engine(backend: str, tmp: Path) -> Engine:
         path.unlink(missing_ok=True)
         engine = make_engine(f"sqlite:///{path}")
     else:
-        from tests.conftest import fresh_pg_database
-
         url = make_url(os.environ["XIUHUA_TEST_PG_URL"])
-        engine = make_engine(fresh_pg_database(url.set(database=f"{url.database}_bench").render_as_string(False)))
+        engine = make_engine(recreate_database(url.set(database=f"{url.database}_bench").render_as_string(False)))
     upgrade(engine)
     return engine
 

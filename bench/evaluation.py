@@ -24,10 +24,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 
 from xiuhua.adapters import holidays
-from xiuhua.adapters.db.engine import make_engine, upgrade
+from xiuhua.adapters.db.engine import make_engine, recreate_database, upgrade
 from xiuhua.adapters.db.uow import SqlUnitOfWork
 from xiuhua.bootstrap import demo_sources
 from xiuhua.domain.evaluation import Period, scheme_in_force
@@ -173,17 +172,6 @@ def generate(engine: Engine, cases: int, say: Callable[[str], None]) -> None:
         conn.execute(text("VACUUM ANALYZE" if d.pg else "ANALYZE"))
 
 
-def fresh_pg_database(url: str) -> None:
-    """Drop and create the benchmark's own PostgreSQL database."""
-    parsed = make_url(url)
-    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False),
-                        isolation_level="AUTOCOMMIT")  # fmt: skip
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-
-
 def best_of(repeats: int, func: Callable[[], object]) -> tuple[float, object]:
     best, result = float("inf"), None
     for _ in range(repeats):
@@ -243,7 +231,7 @@ def main() -> int:
         engines.append(("SQLite", make_engine(f"sqlite:///{path}")))
     if args.backend in ("postgresql", "both"):
         if not args.reuse:
-            fresh_pg_database(args.pg_url)
+            recreate_database(args.pg_url)
         engines.append(("PostgreSQL", make_engine(args.pg_url)))
     print(f"evaluation of {args.month} over {args.cases:,} cases (a year), best of {args.repeats}")
     for name, engine in engines:

@@ -18,13 +18,13 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, bindparam, select, text, update
+from sqlalchemy import Engine, bindparam, select, update
 from sqlalchemy.engine import make_url
 
 from xiuhua.adapters import holidays
 from xiuhua.adapters.clock import FakeClock
 from xiuhua.adapters.db import tables as t
-from xiuhua.adapters.db.engine import make_engine, upgrade
+from xiuhua.adapters.db.engine import make_engine, recreate_database, upgrade
 from xiuhua.adapters.db.uow import SqlUnitOfWork
 from xiuhua.bootstrap import demo_sources
 from xiuhua.domain.case import Location
@@ -120,20 +120,11 @@ def measure(label: str, url: str, n: int) -> float:
 
 
 def fresh_pg(url: str) -> str | None:
-    parsed = make_url(url).set(database="xiuhua_bench")
-    admin = make_engine(
-        parsed.set(database="postgres").render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
-    )
     try:
-        with admin.connect() as conn:
-            conn.execute(text('DROP DATABASE IF EXISTS "xiuhua_bench" WITH (FORCE)'))
-            conn.execute(text('CREATE DATABASE "xiuhua_bench"'))
+        return recreate_database(make_url(url).set(database="xiuhua_bench").render_as_string(hide_password=False))
     except Exception as exc:
         print(f"PostgreSQL skipped: {exc.__class__.__name__}")
         return None
-    finally:
-        admin.dispose()
-    return parsed.render_as_string(hide_password=False)
 
 
 def main() -> int:

@@ -31,11 +31,10 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from xiuhua.adapters import packagedata
-from xiuhua.adapters.db.engine import make_engine, upgrade
+from xiuhua.adapters.db.engine import make_engine, recreate_database, upgrade
 from xiuhua.adapters.mqtt.client import BrokerSettings, Delivery, Publisher, Subscriber, broker_reachable
 from xiuhua.adapters.tabular import Row
 from xiuhua.bootstrap import Runtime, demo_sources
@@ -216,20 +215,13 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def fresh_pg(url: str) -> str | None:
-    parsed = make_url(url).set(database="xiuhua_bench_sensing")
-    admin = make_engine(
-        parsed.set(database="postgres").render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
-    )
     try:
-        with admin.connect() as conn:
-            conn.execute(text('DROP DATABASE IF EXISTS "xiuhua_bench_sensing" WITH (FORCE)'))
-            conn.execute(text('CREATE DATABASE "xiuhua_bench_sensing"'))
+        return recreate_database(
+            make_url(url).set(database="xiuhua_bench_sensing").render_as_string(hide_password=False)
+        )
     except Exception as exc:
         print(f"PostgreSQL skipped: {exc.__class__.__name__}")
         return None
-    finally:
-        admin.dispose()
-    return parsed.render_as_string(hide_password=False)
 
 
 def main() -> int:

@@ -12,12 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 
-from xiuhua.adapters.db.engine import make_engine, upgrade
+from xiuhua.adapters.db.engine import make_engine, recreate_database, upgrade
 from xiuhua.adapters.db.uow import SqlUnitOfWork
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -33,17 +32,7 @@ def pg_unavailable(reason: str) -> None:
 
 def fresh_pg_database(url: str) -> str:
     """Create (or re-create) the database named in ``url`` and return the URL."""
-    parsed = make_url(url)
-    admin = make_engine(
-        parsed.set(database="postgres").render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
-    )
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    finally:
-        admin.dispose()
-    return url
+    return recreate_database(url)
 
 
 @pytest.fixture(scope="session")

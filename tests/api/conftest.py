@@ -17,13 +17,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from tests.conftest import PG_URL, fresh_pg_database
 from xiuhua.adapters import holidays
 from xiuhua.adapters.clock import FakeClock
-from xiuhua.adapters.db.engine import make_engine, upgrade
+from xiuhua.adapters.db.engine import make_engine, recreate_database, upgrade
 from xiuhua.adapters.db.uow import SqlUnitOfWork
 from xiuhua.adapters.evidence import FileEvidenceStore
 from xiuhua.bootstrap import Runtime, demo_sources
@@ -86,15 +86,7 @@ def pg_template(pg_url: str) -> str:
 
 
 def _pg_from_template(template: str) -> str:
-    name = _pg_name("_case")
-    admin = make_engine(
-        make_url(PG_URL).set(database="postgres").render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    admin.dispose()
-    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    return recreate_database(make_url(PG_URL).set(database=_pg_name("_case")).render_as_string(False), template)
 
 
 @dataclass
