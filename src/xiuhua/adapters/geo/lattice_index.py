@@ -181,16 +181,16 @@ class LatticeIndex:
         crossed = np.flatnonzero(owner == SHARED)
         self.crossed = _CrossedPieces(geoms, tree, west[crossed], south[crossed], self.w, self.h, depth=1)
         owner[crossed] = self.crossed.entry
-        fine.ravel()[flat] = np.maximum(owner, SHARED)  # the table says only "crossed"; see crossed_at
-        # Stored as grid + 2 (NONE 1, SHARED 0) in the narrowest unsigned type: a table that fits the
-        # processor's cache is read several times faster, and reading it is most of the work.
-        dtype = np.uint16 if len(geoms) + 2 <= np.iinfo(np.uint16).max else np.uint32
-        self.table = np.full((self.rows, self.cols), NONE + 2, dtype=dtype)
-        self.table[1:-1, 1:-1] = fine + 2
-        lined = np.flatnonzero(owner <= SHARED)
-        at = (flat[lined] // (ni * sub) + 1) * self.cols + flat[lined] % (ni * sub) + 1  # with the border
-        order = np.argsort(at)
-        self.crossed_at, self.crossed_k = at[order].astype(np.uint64), (-2 - owner[lined])[order]
+        fine.ravel()[flat] = owner
+        # Stored shifted by one in the narrowest unsigned type that holds every entry: 0 is NONE, then the
+        # grids, then the crossed pieces. A table that fits the processor's cache is read several times
+        # faster, and reading it is most of the work.
+        self.grids = len(geoms)
+        top = self.grids + self.crossed.lines.shape[1]  # the largest value stored
+        dtype = np.uint16 if top <= np.iinfo(np.uint16).max else np.uint32
+        stored = np.where(fine >= NONE, fine + 1, self.grids - 1 - fine)  # crossed piece k (-2 - k): grids + 1 + k
+        self.table = np.zeros((self.rows, self.cols), dtype=dtype)
+        self.table[1:-1, 1:-1] = stored
 
     def lookup(self, lon: FloatArray, lat: FloatArray) -> IntArray:
         """Index of the grid containing each point, or NONE."""
@@ -200,10 +200,10 @@ class LatticeIndex:
         r *= np.uint64(self.cols)
         r += c
         out: IntArray = self.table.ravel().take(r).astype(np.int64)
-        out -= 2
-        crossed = np.flatnonzero(out == SHARED)
+        out -= 1
+        crossed = np.flatnonzero(out >= self.grids)
         if crossed.size:
-            k = self.crossed_k[np.searchsorted(self.crossed_at, r[crossed])]
+            k = out[crossed] - self.grids
             out[crossed] = self.crossed.resolve(k, lon[crossed], lat[crossed])
         return out
 
