@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,6 +32,12 @@ class Settings(BaseSettings):
     """Largest photo accepted by the API."""
     max_body_bytes: int = 1024 * 1024
     """Largest JSON request body accepted by the API (uploads have their own limit)."""
+    phone_key: SecretStr = SecretStr("")
+    """Encrypts vehicle owners' phone numbers at rest; required outside dev (dev falls back to jwt_secret)."""
+    sms_provider: str = "fake"
+    """The SMS gateway: a short name from the provider registry or a dotted path."""
+    sms_options: dict[str, Any] = {}
+    """The gateway's options (JSON in XIUHUA_SMS_OPTIONS), validated by the provider's own model."""
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:

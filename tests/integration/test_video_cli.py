@@ -99,3 +99,15 @@ def test_start_cameras_replays_the_demo_through_the_pipeline(city: Path) -> None
         case = uow.cases.get(cases[0])
     assert case is not None and started - timedelta(hours=1) <= case.reported_at <= rt.clock.now()  # today's
     rt.engine.dispose()
+
+
+def test_outside_dev_the_phone_key_must_be_configured(city: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XIUHUA_ENVIRONMENT", "production")
+    monkeypatch.setenv("XIUHUA_JWT_SECRET", "a-real-signing-secret-of-some-length-0123456789")
+    monkeypatch.delenv("XIUHUA_PHONE_KEY")
+    get_settings.cache_clear()
+    code, out, err = run("vehicle", "import", str(packaged_video() / "demo_vehicles.csv"))
+    assert code == 2 and out == "" and err.startswith("错误 [crypto.no_key]")
+    monkeypatch.setenv("XIUHUA_PHONE_KEY", "a-production-phone-key-0123456789")
+    get_settings.cache_clear()
+    assert run("vehicle", "import", str(packaged_video() / "demo_vehicles.csv"))[0] == 0

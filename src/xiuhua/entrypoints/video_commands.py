@@ -3,9 +3,7 @@ the plate review queue; and `start_cameras`, which runs the demo cameras in the 
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -63,8 +61,8 @@ def register(app: typer.Typer) -> None:
 # ----- wiring ----------------------------------------------------------------------------------------
 def phone_cipher() -> PhoneCipher:
     """XIUHUA_PHONE_KEY, else (only in the dev environment) the dev signing secret."""
-    key = os.environ.get("XIUHUA_PHONE_KEY", "")
     settings = get_settings()
+    key = settings.phone_key.get_secret_value()
     if not key:
         if settings.environment != "dev":
             raise CipherError("crypto.no_key", "未配置手机号加密密钥 XIUHUA_PHONE_KEY")
@@ -74,8 +72,8 @@ def phone_cipher() -> PhoneCipher:
 
 def sms_provider() -> SmsProvider:
     """XIUHUA_SMS_PROVIDER (a short name or dotted path; default the local fake) with XIUHUA_SMS_OPTIONS (JSON)."""
-    options = json.loads(os.environ.get("XIUHUA_SMS_OPTIONS", "{}") or "{}")
-    return load_sms(os.environ.get("XIUHUA_SMS_PROVIDER", "fake"), options)
+    settings = get_settings()
+    return load_sms(settings.sms_provider, settings.sms_options)
 
 
 def deps(rt: Runtime, grace_minutes: float = 15) -> Deps:
@@ -191,8 +189,9 @@ def vehicle_import(
     """导入车辆登记（按车牌新增或更新）；手机号加密后入库。"""
     rt = runtime()
     rows = read_table(file)
+    cipher = phone_cipher()  # before the progress bar: a missing key is one error line
     with progress_bar() as progress:
-        report = vehicles.import_vehicles(rows, rt.uow(), rt.clock, phone_cipher(), skip_invalid, progress)
+        report = vehicles.import_vehicles(rows, rt.uow(), rt.clock, cipher, skip_invalid, progress)
     print_report(report, "车辆")
 
 
