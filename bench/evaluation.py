@@ -10,8 +10,8 @@ department over the same month of the cases table (the floor). Goal: the whole e
 object type, every indicator, ranks, grades, hot spots) within 3× the floor. Each figure is the best
 of --repeats runs. Scale mode (not CI): --cases 10000000 --backend postgresql.
 
-    python -m bench.evaluation                       # SQLite and PostgreSQL (XIUHUA_BENCH_PG_URL)
-    python -m bench.evaluation --backend sqlite --cases 200000
+    python bench/evaluation.py                       # SQLite and PostgreSQL (XIUHUA_BENCH_PG_URL)
+    python bench/evaluation.py --backend sqlite --cases 200000
 """
 
 from __future__ import annotations
