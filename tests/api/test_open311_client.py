@@ -1,11 +1,10 @@
-"""A round trip with a third-party Open311 client (the ``georeport`` package from PyPI) against a real
-uvicorn server on a loopback port: list services, read a definition, post a request, read it back, in
-JSON and in XML.
+"""Round trips with third-party Open311 clients from PyPI against a real uvicorn server on a loopback port.
 
-georeport 0.3.1 reads but does not create requests (its README says so), so the POST goes out through
-``requests``, the HTTP library georeport itself uses, with the api_key held by the georeport client; every
-read is georeport's own code. The other Open311 clients on PyPI (``open311`` 1.1, ``three`` 0.8.0) are
-Python 2 only and do not import on Python 3.
+``georeport`` lists services, reads a definition and reads requests back, in JSON and in XML; it cannot
+create requests (its README says so), so in its test the POST goes out through ``requests``, the HTTP
+library georeport itself uses. ``civicbot`` files a request with its own code, after checking the form
+against the live service definition, and reads it back. (``open311`` 1.1 and ``three`` 0.8.0 are Python 2
+only and do not import on Python 3.)
 """
 
 from __future__ import annotations
@@ -20,6 +19,9 @@ from pathlib import Path
 import pytest
 import requests
 import uvicorn
+from civicbot.http import HttpTransport, RateLimiter
+from civicbot.open311 import CONFIRM_TOKEN, Open311Client, ValidationError
+from civicbot.registry import Endpoint
 from georeport import GeoReport
 
 from tests.api.conftest import FAST_RULES, HERE, START
@@ -137,3 +139,39 @@ def test_the_client_sees_http_errors_for_unknown_things(server: tuple[str, str, 
         requests.post(f"{root}/requests.json", data={"api_key": "wrong", "service_code": "component-01001"},
                       timeout=30).raise_for_status()  # fmt: skip
     assert denied.value.response.status_code == 403
+
+
+def test_a_second_client_files_a_request_itself_and_follows_it(server: tuple[str, str, SqlUnitOfWork]) -> None:
+    """``civicbot`` (PyPI, MIT) posts requests itself: it first checks the form against the live service
+    definition, then files it, then reads it back by id and by token."""
+    root, key, uow = server
+    endpoint = Endpoint(id="kaifeng", name="开封", base_url=root, write=True)
+    client = Open311Client(endpoint, HttpTransport(rate_limiter=RateLimiter(min_interval=0)), jurisdiction_id="410200")
+    condition = client.get_service_definition("component-01001")["attributes"][0]
+    sent = client.create_request(
+        "component-01001",
+        dry_run=False,
+        confirm=CONFIRM_TOKEN,
+        api_key=key,
+        validate_remote=True,  # the service list and definition, read live, check the form before it is sent
+        lat=HERE["lat"],
+        lng=HERE["lon"],
+        address_string=HERE["address"],
+        address_id=HERE["community_code"],  # this test city has no outlines to locate a bare point in
+        description="路灯不亮，夜间行人看不清路",
+        attributes={condition["code"]: condition["values"][0]["key"]},
+        phone="13912345678",
+    )
+    (answer,) = sent.response
+    case_no = answer["service_request_id"]
+    read = client.get_request(case_no)
+    assert read is not None and read["service_request_id"] == case_no and read["status"] == "open"
+    assert read["description"].startswith("路灯不亮") and "13912345678" not in str(read)
+    assert [r["service_request_id"] for r in client.list_requests(service_request_ids=[case_no])] == [case_no]
+    with pytest.raises(ValidationError):  # an attribute value the definition does not offer never leaves
+        client.create_request("component-01001", dry_run=False, confirm=CONFIRM_TOKEN, api_key=key,
+                              validate_remote=True, lat=HERE["lat"], lng=HERE["lon"], address_id=HERE["community_code"],
+                              attributes={condition["code"]: "no-such-condition"})  # fmt: skip
+    with uow:
+        case = uow.cases.get(case_no)
+    assert case is not None and case.source.value == "public" and case.reporter_phone == "13912345678"
