@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pyogrio.raw
 import pytest
 import shapely
-from shapely.geometry import LineString, Point, Polygon
+from shapely.geometry import Point
 
-from tests.integration.test_components import OTHER_DEPT, at, table_row
+from tests.integration.test_components import at, table_row, varied_components
 from tests.unit.test_components import DEPT, make_component
 from xiuhua.adapters.clock import FakeClock
 from xiuhua.adapters.db.uow import SqlUnitOfWork
 from xiuhua.adapters.geo.crs import to_metres
 from xiuhua.adapters.geo.vector_files import read_layer, write_layer
 from xiuhua.bootstrap import demo_sources
-from xiuhua.domain.components import AccuracyClass, ComponentFilter, ComponentStatus, DataSource
+from xiuhua.domain.components import ComponentFilter, ComponentStatus
 from xiuhua.services import catalog
 from xiuhua.services import components as svc
 from xiuhua.services.importing import ImportRejectedError
@@ -35,20 +35,7 @@ def reg(uow: SqlUnitOfWork) -> SqlUnitOfWork:
 @pytest.mark.parametrize("suffix", [".gpkg", ".geojson"])
 def test_export_then_import_round_trip_is_unchanged(reg: SqlUnitOfWork, tmp_path: Path, suffix: str) -> None:
     clock = FakeClock(T0)
-    square = Polygon([(114.3, 34.8), (114.3003, 34.8), (114.3003, 34.8002), (114.3, 34.8002)])
-    road = LineString([(114.123456789012345, 34.98765432101234), (114.2, 34.3)])
-    originals = [
-        make_component(
-            owner_code=DEPT, owner_name="权属单位", maintainer_code=OTHER_DEPT, maintainer_name="养护单位",
-            change_date=date(2024, 2, 29), data_source=DataSource.SURVEYED, remark="备注, 含逗号\n和换行",
-            street_code="410202001", street_name="北书店街街道", community_code="410202001009",
-            community_name="某社区", accuracy=AccuracyClass.A,
-        ),
-        make_component(id="41020202001000002", geometry=square, lon=114.30015, lat=34.8001, accuracy=AccuracyClass.C,
-                       status=ComponentStatus.ABANDONED),
-        make_component(id="41020202001000001", geometry=road, lon=114.15, lat=34.7, data_source=DataSource.OTHER),
-        at(114.1 + 0.2, 34.1 + 0.2, id="41020201001000002", status=ComponentStatus.REMOVED),
-    ]  # fmt: skip
+    originals = varied_components()
     svc.import_components([table_row(i, c) for i, c in enumerate(originals, start=2)], reg, clock)
     path = tmp_path / f"components{suffix}"
     assert write_layer(path, svc.LAYER_COLUMNS, svc.export_component_layer(reg)) == 4
