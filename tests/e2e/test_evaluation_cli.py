@@ -111,6 +111,17 @@ def test_freeze_appeal_decide_and_audit(city: Path) -> None:
     assert [line.split()[3] for line in stdout.splitlines()] == ["freeze", "appeal", "approve"]
 
 
+def test_unreadable_json_files_are_one_error_line(city: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json", encoding="utf-8")
+    for args, error in (
+        (("evaluation", "scheme-add", str(broken), "--by", "admin"), "错误 [evaluation.bad_scheme] 无法读取评价方案"),
+        (("campaign", "put", str(broken), "--by", "admin"), "错误 [campaign.bad_definition] 无法读取专项整治定义"),
+    ):
+        code, stdout, stderr = run(*args)
+        assert code == 2 and stdout == "" and stderr.startswith(error) and len(stderr.splitlines()) == 1
+
+
 def test_bad_input_exits_2_with_a_code(city: Path) -> None:
     code, _, stderr = run("evaluate", "--month", "2026-03", "--period", "2026")
     assert code == 2 and "evaluation.bad_period" in stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -83,6 +84,14 @@ def parse_day(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise InvalidInputError("time.unparseable", f"日期“{text}”无效，应为 YYYY-MM-DD") from None
+
+
+def read_json_file(path: Path, code: str, what: str) -> Any:
+    """A JSON document from a file; an unreadable file or bad JSON is InvalidInputError ``code``."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InvalidInputError(code, f"无法读取{what} {path}：{exc}") from None
 
 
 def export_table(path: Path, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:

@@ -23,6 +23,7 @@ from xiuhua.entrypoints.console import (
     parse_day,
     print_report,
     progress_bar,
+    read_json_file,
     reports_errors,
     runtime,
 )
@@ -157,10 +158,7 @@ def audit(period: Annotated[str, typer.Argument(help="时段")]) -> None:
 @reports_errors
 def scheme_add(path: Annotated[Path, typer.Argument(help="评价方案 JSON 文件")], by: By) -> None:
     """新增一个评价方案版本（自 valid_from 所在时段起生效）。"""
-    try:
-        body = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InvalidInputError("evaluation.bad_scheme", f"无法读取评价方案 {path}：{exc}") from None
+    body = read_json_file(path, "evaluation.bad_scheme", "评价方案")
     rt = runtime()
     scheme = service.add_scheme(service.AddScheme(body, by), rt.uow(), rt.clock)
     out.print(f"评价方案 {scheme.version} 已保存，自 {scheme.valid_from} 起生效")
@@ -177,12 +175,7 @@ def reward_ledger(
     output: Annotated[Path | None, typer.Option(help="把逐条台账导出为 CSV 或 XLSX")] = None,
 ) -> None:
     """奖惩台账：各部门得分与奖励金额，逐条可追溯到案件。"""
-    body = None
-    if rules is not None:
-        try:
-            body = json.loads(rules.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InvalidInputError("reward.bad_rules", f"无法读取奖惩规则 {rules}：{exc}") from None
+    body = None if rules is None else read_json_file(rules, "reward.bad_rules", "奖惩规则")
     with progress_bar() as report:
         ledger = rewards.reward_ledger(rewards.ShowLedger(period, body), runtime().uow(), report)
     table = Table(title=f"{ledger.period} 奖惩台账（规则 {ledger.rules_version}，奖励资金 {ledger.fund_yuan} 元）")
@@ -227,10 +220,7 @@ def campaign_show(code: Annotated[str, typer.Argument(help="专项整治代码")
 @reports_errors
 def campaign_put(path: Annotated[Path, typer.Argument(help="专项整治定义 JSON 文件")], by: By) -> None:
     """新增或修改一个专项整治。"""
-    try:
-        body = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InvalidInputError("campaign.bad_definition", f"无法读取 {path}：{exc}") from None
+    body = read_json_file(path, "campaign.bad_definition", "专项整治定义")
     rt = runtime()
     c = campaigns.put_campaign(campaigns.PutCampaign(body, by), rt.uow(), rt.clock)
     out.print(f"专项整治“{c.name}”（{c.code}）已保存")
