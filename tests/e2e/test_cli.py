@@ -154,6 +154,7 @@ def test_demo_on_postgresql(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Non
         assert code == 0, err
         assert "postgresql" in out and "2528" in out and "模拟 2026-03-02 至 2026-03-03" in out
         assert run("audit", "verify")[0] == 0
+        assert run("evaluation", "check-tallies", "2026-03")[0] == 0
         code, out, _ = run("deadline", "--start", "2026-09-30T16:00+08:00", "--limit", "4工作时")
         assert out.strip() == "2026-10-08T10:00:00+08:00"
     finally:

@@ -75,6 +75,26 @@ def test_html_is_self_contained_with_charts(city: Path, tmp_path: Path) -> None:
     assert set(re.findall(r"https?://[^\"' ]+", text)) == {"http://www.w3.org/2000/svg"}
 
 
+def test_monthly_tallies_agree_with_the_log_and_can_be_rebuilt(city: Path) -> None:
+    import sqlite3
+
+    code, stdout, _ = run("evaluation", "check-tallies", "2026-03")
+    assert code == 0 and "评价统计与案件记录一致" in stdout
+    month = json.loads(run("evaluate", "--month", "2026-03", "--trend", "0")[1])
+    days = json.loads(run("evaluate", "--period", "2026-03-01~2026-03-31", "--trend", "0")[1])
+    assert month["objects"] == days["objects"] and month["hotspots"] == days["hotspots"] and month["cases"] > 0
+    with sqlite3.connect(city / "city.db") as conn:
+        conn.execute("UPDATE evaluation_tallies SET n = n + 1 WHERE month = '2026-03' AND name = 'closed' "
+                     "AND object_type = 'department' AND code = (SELECT MIN(code) FROM evaluation_tallies "
+                     "WHERE month = '2026-03' AND object_type = 'department')")  # fmt: skip
+    code, stdout, _ = run("evaluation", "check-tallies", "2026-03")
+    assert code == 1 and re.search(r"^department/\w+/closed: 统计 (\d+)，日志 (\d+)$", stdout, re.M)
+    code, stdout, _ = run("evaluation", "rebuild-tallies")
+    assert code == 0 and "重算 1 个月" in stdout
+    assert run("evaluation", "check-tallies", "2026-03")[0] == 0
+    assert json.loads(run("evaluate", "--month", "2026-03", "--trend", "0")[1]) == month
+
+
 def test_drill_lists_the_cases_behind_a_value(city: Path) -> None:
     document = json.loads(run("evaluate", "--period", PERIOD, "--trend", "0")[1])
     row = document["objects"]["district"][0]

@@ -189,6 +189,19 @@ def test_region_import_checks_parents_and_duplicates(uow: SqlUnitOfWork) -> None
         assert uow.regions.codes() == {"410200", "410202", "410202001"}
 
 
+def test_region_populations_are_optional_and_kept_by_a_list_without_them(uow: SqlUnitOfWork) -> None:
+    city = {"code": "410200", "name": "开封市", "level": "city", "parent_code": ""}
+    district = {"code": "410202", "name": "龙亭区", "level": "district", "parent_code": "410200"}
+    org.import_regions(rows({**city, "population": "4,800,000"}, {**district, "population": "300000"}), uow)
+    assert org.export_regions(uow) == [("410200", "开封市", "city", "", "4800000"),
+                                       ("410202", "龙亭区", "district", "410200", "300000")]  # fmt: skip
+    org.import_regions(rows(city, {**district, "name": "龙亭区（新）"}), uow)  # no population column
+    assert [r[1:] for r in org.export_regions(uow)][1] == ("龙亭区（新）", "district", "410200", "300000")
+    with pytest.raises(ImportRejectedError) as info:
+        org.import_regions(rows({**city, "population": "-5"}), uow)
+    assert [e.code for e in info.value.errors] == ["region.bad_population"]
+
+
 def test_organization_and_staff_import_export_round_trip(uow: SqlUnitOfWork, cal: WorkCalendar, tmp_path) -> None:  # type: ignore[no-untyped-def]
     build_demo(demo_sources(geometry=False), uow, cal)
     for name, export, columns, importer in (

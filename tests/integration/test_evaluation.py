@@ -16,6 +16,7 @@ from xiuhua.adapters.db.uow import SqlUnitOfWork
 from xiuhua.bootstrap import demo_sources
 from xiuhua.domain.case import Location
 from xiuhua.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from xiuhua.domain.evaluation import Period
 from xiuhua.domain.evidence import StoredFile
 from xiuhua.domain.org import ClassKind
 from xiuhua.domain.workflow import Action, Source
@@ -308,3 +309,33 @@ def test_reward_ledger_traces_every_yuan_and_follows_appeals(city: City, march: 
     year = rewards.reward_ledger(rewards.ShowLedger("2026"), city.uow)
     assert year.fund_yuan == Decimal("500000.00") and sum(e.yuan for e in year.entries) == Decimal("500000.00")
     assert ("annual", "annual_rank", 100.0) in {(e.layer, e.outcome, e.points) for e in year.entries}
+
+
+def test_monthly_tallies_equal_the_log_and_a_rebuild(city: City, march: dict[str, str]) -> None:
+    city.clock.set(datetime(2026, 3, 31, 23, 30, tzinfo=SH))
+    city.dispose_and_check(march["d"])  # d: disposed in March, closed in April
+    city.clock.set(datetime(2026, 4, 1, 9, 0, tzinfo=SH))
+    city.act(march["d"], Action.CLOSE, LEADER)
+    city.dispatch(city.report(Source.PUBLIC, user=ACCEPTOR, reporter="李先生"), verify=True)
+    for month in ("2026-03", "2026-04"):
+        check = ev.check_tallies(month, city.uow)
+        assert check.rows > 0 and check.differences == []
+        tallied = _evaluate(city, month)
+        days = Period.parse(month)
+        from_log = _evaluate(city, f"{days.first}~{days.last}")
+        assert tallied.objects == from_log.objects and tallied.hotspots == from_log.hotspots
+    before = ev.canonical_json(_evaluate(city))
+    assert ev.rebuild_tallies(city.uow) == 2
+    assert ev.canonical_json(_evaluate(city)) == before
+    assert _row(_evaluate(city), "department", WATER).counts["closed"] == 3  # d closed after March ended
+
+
+def test_case_volume_per_10k_residents_where_the_population_is_known(city: City, march: dict[str, str]) -> None:
+    with city.uow:
+        city.uow.regions.set_populations({"410202": 80_000, "410202001": 16_000})
+        city.uow.commit()
+    result = _evaluate(city)
+    assert _row(result, "district", "410202").values["volume_per_10k"] == 0.5  # 4 filed / 8 × 10,000
+    assert _row(result, "street", "410202001").values["volume_per_10k"] == 2.5
+    community = _row(result, "community", "410202001009")
+    assert community.values["volume_per_10k"] is None and community.scores["volume_per_10k"] is None

@@ -42,3 +42,21 @@ def test_sqlite_file_database_uses_wal(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     engine.dispose()
+
+
+def test_tallies_are_built_from_the_log_when_a_database_with_cases_is_upgraded(empty_engine: Engine) -> None:
+    from tests.integration.test_evaluation import make_city, make_march
+    from xiuhua.adapters.db.uow import SqlUnitOfWork
+    from xiuhua.services import evaluation as ev
+
+    ensure_schema(empty_engine)
+    city = make_city(SqlUnitOfWork(empty_engine))
+    make_march(city)
+    kept = ev.canonical_json(ev.evaluate(ev.Evaluate("2026-03", trend_periods=0), city.uow))
+    command.downgrade(alembic_config(empty_engine), "0010")  # as a database from before monthly tallies
+    assert "evaluation_tallies" not in inspect(empty_engine).get_table_names()
+    command.upgrade(alembic_config(empty_engine), "head")
+    check = ev.check_tallies("2026-03", city.uow)
+    assert check.rows > 0 and check.differences == []
+    assert ev.canonical_json(ev.evaluate(ev.Evaluate("2026-03", trend_periods=0), city.uow)) == kept
+    empty_engine.dispose()

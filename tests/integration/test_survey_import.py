@@ -73,7 +73,7 @@ def city(uow: SqlUnitOfWork, tmp_path: Path) -> SqlUnitOfWork:
         ("410204001003", "无界社区", "community", STREET),
     ]
     org.import_regions(
-        [Row(i, dict(zip(org.REGION_COLUMNS, r, strict=True))) for i, r in enumerate(regions, start=2)], uow
+        [Row(i, dict(zip(org.REGION_COLUMNS, r, strict=False))) for i, r in enumerate(regions, start=2)], uow
     )
     district = write(tmp_path / "districts.geojson", [({"code": DISTRICT}, box(114.29, 34.78, 114.32, 34.80))])
     street = write(tmp_path / "streets.gpkg", [({"code": STREET}, box(X0, Y0, X0 + 4 * D, Y0 + 2 * D))])

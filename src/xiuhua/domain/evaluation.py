@@ -63,7 +63,7 @@ POST_TYPES = (ObjectType.SUPERVISOR, ObjectType.ACCEPTOR, ObjectType.SHIFT_LEADE
 class IndicatorKind(StrEnum):
     RATE = "rate"  # numerator / denominator, scored rate × 100 (or (1 − rate) × 100 when lower is better)
     BAND = "band"  # a count scored by the scheme's bands
-    DENSITY = "density"  # a count per km² (not scored unless the scheme gives bands)
+    DENSITY = "density"  # a count per size, ``per`` (not scored unless the scheme gives bands)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +74,7 @@ class Indicator:
     numerator: str
     denominator: str | None = None
     higher_is_better: bool = True
+    per: str | None = None  # a density's size: "km2" (area of the unit grids) or "10k_residents"
 
 
 Ind, K = Indicator, IndicatorKind
@@ -83,7 +84,8 @@ _REGION = (
     Ind("close_rate", "结案率", K.RATE, "closed", "due_to_close"),
     Ind("on_time_close_rate", "按期结案率", K.RATE, "closed_on_time", "due_to_close"),
     Ind("repeat_rate", "反复发生率", K.RATE, "repeated", "filed", higher_is_better=False),
-    Ind("volume_density", "案件发生量（件/平方千米）", K.DENSITY, "filed"),
+    Ind("volume_density", "案件发生量（件/平方千米）", K.DENSITY, "filed", per="km2"),
+    Ind("volume_per_10k", "案件发生量（件/万人）", K.DENSITY, "filed", per="10k_residents"),
 )
 INDICATORS: dict[ObjectType, tuple[Indicator, ...]] = {
     **{t: _REGION for t in REGION_TYPES},

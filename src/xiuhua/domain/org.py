@@ -39,8 +39,12 @@ class Region:
     name: str
     level: RegionLevel
     parent_code: str | None = None
+    population: int | None = None
+    """Residents (常住人口), where the bureau has the figure: case volume per 10,000 people uses it."""
 
     def __post_init__(self) -> None:
+        if self.population is not None and self.population < 0:
+            raise InvalidInputError("region.bad_population", f"区划 {self.code} 的人口不能为负", code=self.code)
         if not re.fullmatch(rf"[0-9]{{{self.level.code_length}}}", self.code):
             raise InvalidInputError(
                 "region.bad_code",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 NO_GRADE = "—"
 
@@ -93,7 +94,9 @@ def rank(scores: Sequence[float | None]) -> list[int | None]:
 
 def round_half_up(value: float | None, digits: int) -> float | None:
     """Round for publishing (half away from zero on the decimal text, as a bulletin does)."""
-    if value is None:
-        return None
-    quantum = Decimal(1).scaleb(-digits)
-    return float(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
+    return None if value is None else _round_half_up(value, digits)
+
+
+@lru_cache(maxsize=1 << 16)  # a month's rates and scores repeat a lot (1/2, 100, …)
+def _round_half_up(value: float, digits: int) -> float:
+    return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))

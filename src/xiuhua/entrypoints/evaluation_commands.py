@@ -16,6 +16,7 @@ from xiuhua.adapters.reports.xlsx import write_xlsx
 from xiuhua.adapters.tabular import read_table
 from xiuhua.domain.errors import InvalidInputError
 from xiuhua.domain.rewards import OUTCOMES
+from xiuhua.domain.tallies import TZ
 from xiuhua.entrypoints.console import (
     SkipInvalid,
     export_table,
@@ -103,6 +104,41 @@ def drill(
             print(f"  {no}")
 
 
+@evaluation_app.command("hotspot")
+@reports_errors
+def hotspot(
+    period: Annotated[str, typer.Argument(help="时段，如 2026-10")],
+    key: Annotated[str, typer.Argument(help="热点的下钻键（评价结果 hotspots 中的 key）")],
+) -> None:
+    """列出某热点本期立案的案件编号。"""
+    found = service.hotspot_cases(period, key, runtime().uow())
+    out.print(f"热点 {key}：{len(found)} 件")
+    for no in found:
+        print(f"  {no}")
+
+
+@evaluation_app.command("rebuild-tallies")
+@reports_errors
+def rebuild_tallies() -> None:
+    """按案件记录重算每月的评价统计（绕过业务流程直接写入案件后使用）。"""
+    with progress_bar() as report:
+        months = service.rebuild_tallies(runtime().uow(), report)
+    out.print(f"已按案件记录重算 {months} 个月的评价统计")
+
+
+@evaluation_app.command("check-tallies")
+@reports_errors
+def check_tallies(month: Annotated[str, typer.Argument(help="月份 YYYY-MM")]) -> None:
+    """核对某月的评价统计与按案件记录重算的结果；不一致时逐项列出并以 1 退出。"""
+    found = service.check_tallies(month, runtime().uow())
+    if found.differences:
+        for line in found.differences:
+            print(line)
+        out.print(f"{found.month} 评价统计与案件记录不一致：{len(found.differences)} 项")
+        raise typer.Exit(1)
+    out.print(f"{found.month} 评价统计与案件记录一致（{found.rows} 项）")
+
+
 @evaluation_app.command("freeze")
 @reports_errors
 def freeze(period: Annotated[str, typer.Argument(help="时段，如 2026-10")], by: By) -> None:
@@ -150,7 +186,7 @@ def decide_appeal(
 def audit(period: Annotated[str, typer.Argument(help="时段")]) -> None:
     """显示某时段的冻结、申诉与审批记录。"""
     for row in service.audit_trail(period, runtime().uow()):
-        when = row["at"].astimezone(service.TZ).strftime("%Y-%m-%d %H:%M")
+        when = row["at"].astimezone(TZ).strftime("%Y-%m-%d %H:%M")
         print(f"{when} {row['actor']} {row['action']} {row['detail']}")
 
 

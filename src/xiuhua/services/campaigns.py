@@ -13,9 +13,9 @@ from xiuhua.domain.case import Actor
 from xiuhua.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from xiuhua.domain.evaluation import Period, PeriodKind
 from xiuhua.domain.scoring import rate, round_half_up
+from xiuhua.domain.tallies import TZ
 from xiuhua.domain.workflow import Action, State, transition_for
 from xiuhua.services.cases import ActOnCase, act_on_case
-from xiuhua.services.evaluation import TZ
 from xiuhua.services.policy import CasePolicy
 from xiuhua.services.ports import Clock, UnitOfWork
 

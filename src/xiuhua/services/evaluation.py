@@ -7,18 +7,19 @@ set-based queries whose per-case results are grouped with numpy, so re-running g
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from importlib.resources import files
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from numpy.typing import NDArray
 
 from xiuhua.adapters.db.evaluation_repository import CaseFacts
+from xiuhua.adapters.db.evaluation_repository import EvaluationRepository as EvaluationReads
 from xiuhua.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from xiuhua.domain.evaluation import (
     COUNT_LABELS,
@@ -28,6 +29,7 @@ from xiuhua.domain.evaluation import (
     IndicatorKind,
     ObjectType,
     Period,
+    PeriodKind,
     Scheme,
     indicator,
     scheme_in_force,
@@ -42,20 +44,30 @@ from xiuhua.domain.scoring import (
     rate_score,
     round_half_up,
 )
+from xiuhua.domain.tallies import (
+    DEPARTMENT_COUNTS,
+    EVENT_COUNTS,
+    HOTSPOT,
+    HOTSPOT_DEGREES,
+    MISSED,
+    NOT_STAFF,
+    PATROL_SOURCES,
+    PLACE,
+    POST_COUNTS,
+    PUBLIC_SOURCES,
+    REGION_COUNTS,
+    TZ,
+    hotspot_key,
+)
 from xiuhua.services.ports import Clock, Progress, UnitOfWork, no_progress
 
-TZ = ZoneInfo("Asia/Shanghai")
 DEFAULT_SCHEME = "scheme_default.json"
-PUBLIC_SOURCES = ("public", "hotline")
-PATROL_SOURCES = ("supervisor", "self_disposal")
 REGION_KEY = {
     ObjectType.DISTRICT: "district_code",
     ObjectType.STREET: "street_code",
     ObjectType.COMMUNITY: "community_code",
     ObjectType.GRID: "grid_code",
 }
-NOT_STAFF = ("system", "import")  # the timer sweep and history imports act, but hold no post
-HOTSPOT_DEGREES = 0.001  # about 100 m: repeated problems in one such cell form a hot spot
 Exclusion = tuple[str, str, str, str]
 """(object type, object code, indicator, case number): a deduction excused by an approved appeal."""
 
@@ -75,11 +87,14 @@ class ObjectResult:
 
 @dataclass(frozen=True, slots=True)
 class Hotspot:
+    """A ~100 m cell where one class of problem recurred; ``key`` names it for drill-down."""
+
     lon: float
     lat: float
     cases: int
+    linked: int
     class_code: str
-    case_nos: list[str]
+    key: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,23 +172,20 @@ def add_scheme(cmd: AddScheme, uow: UnitOfWork, clock: Clock) -> Scheme:
 
 
 # ----- the engine ----------------------------------------------------------------------------------
+Counts = dict[str, dict[str, dict[str, int]]]
+"""Tally object type → code → count name → n: one period's counts, from the tallies or from the log."""
+
+
 @dataclass
 class Inputs:
     facts: CaseFacts
     events: list[tuple[str, str, str | None, bool | None, int]]
     returns: list[tuple[str, str]]
-    missed: list[tuple[str, str]]
 
 
-def read_inputs(uow: UnitOfWork, period: Period) -> Inputs:
+def read_inputs(ev: EvaluationReads, period: Period) -> Inputs:
     start, end = period.bounds(TZ)
-    ev = uow.evaluation
-    return Inputs(
-        ev.case_facts(start, end),
-        ev.post_events(start, end),
-        ev.returns_by_department(start, end),
-        ev.missed_reports(start, end),
-    )
+    return Inputs(ev.case_facts(start, end), ev.post_events(start, end), ev.returns_by_department(start, end))
 
 
 def case_masks(f: CaseFacts) -> tuple[dict[str, NDArray[np.bool_]], dict[str, NDArray[np.bool_]]]:
@@ -233,32 +245,21 @@ def _post_masks(f: CaseFacts) -> dict[ObjectType, tuple[str, dict[str, NDArray[n
     }
 
 
-# Log-row counts per post: count name → (role, actions, on time only)
-_EVENT_COUNTS: dict[ObjectType, dict[str, tuple[str, tuple[str, ...], bool]]] = {
-    ObjectType.SUPERVISOR: {
-        "verify_tasks": ("supervisor", ("verify", "refute"), False),
-        "verify_on_time": ("supervisor", ("verify", "refute"), True),
-        "check_tasks": ("supervisor", ("check_pass", "check_fail"), False),
-        "check_on_time": ("supervisor", ("check_pass", "check_fail"), True),
-    },
-    ObjectType.ACCEPTOR: {
-        "accepted": ("acceptor", ("accept", "send_verify"), False),
-        "verify_sends": ("acceptor", ("send_verify",), False),
-        "verify_sends_on_time": ("acceptor", ("send_verify",), True),
-        "check_sends": ("acceptor", ("send_check",), False),
-        "check_sends_on_time": ("acceptor", ("send_check",), True),
-    },
-    ObjectType.SHIFT_LEADER: {
-        "filings": ("shift_leader", ("file",), False),
-        "filings_on_time": ("shift_leader", ("file",), True),
-        "closings": ("shift_leader", ("close",), False),
-        "closings_on_time": ("shift_leader", ("close",), True),
-    },
-    ObjectType.DISPATCHER: {
-        "dispatches": ("dispatcher", ("dispatch",), False),
-        "dispatches_on_time": ("dispatcher", ("dispatch",), True),
-    },
-}
+def _missed_mask(f: CaseFacts) -> NDArray[np.bool_]:
+    """Public reports of the period verified true by its end, in a unit grid: 漏报 of the grid's supervisor."""
+    public = np.isin(f["source"], PUBLIC_SOURCES)
+    mask: NDArray[np.bool_] = (f["reported_in"] > 0) & public & (f["verified"] > 0) & (f["grid_code"] != "")
+    return mask
+
+
+def _place_keys(f: CaseFacts) -> NDArray[Any]:
+    keys: NDArray[Any] = f["district_code"] + "|" + f["street_code"] + "|" + f["community_code"] + "|" + f["grid_code"]
+    return keys
+
+
+def _hotspot_keys(f: CaseFacts) -> NDArray[Any]:
+    return np.array([hotspot_key(x, y, c) for x, y, c in zip(f["lon"], f["lat"], f["class_code"], strict=True)],
+                    dtype=object)  # fmt: skip
 
 
 def _factorize(keys: NDArray[Any]) -> tuple[list[str], NDArray[np.intp]]:
@@ -270,18 +271,97 @@ def _factorize(keys: NDArray[Any]) -> tuple[list[str], NDArray[np.intp]]:
 
 
 def _group(keys: NDArray[Any], masks: dict[str, NDArray[np.bool_]]) -> dict[str, dict[str, int]]:
-    """Per key, the number of cases in each mask (one bincount per mask)."""
+    """Per key, the number of cases in each mask (one bincount per mask); zero counts left out."""
     relevant = np.zeros(len(keys), dtype=bool)
     for m in masks.values():
         relevant |= m
     relevant &= keys != ""
     codes, inverse = _factorize(keys[relevant])
-    out: dict[str, dict[str, int]] = {str(c): {} for c in codes}
+    out: dict[str, dict[str, int]] = {c: {} for c in codes}
     for name, mask in masks.items():
         counts = np.bincount(inverse, weights=mask[relevant], minlength=len(codes)).astype(np.int64)
-        for code, n in zip(codes, counts, strict=True):
-            out[str(code)][name] = int(n)
+        for i in np.flatnonzero(counts):
+            out[codes[i]][name] = int(counts[i])
     return out
+
+
+def counts_from_log(inputs: Inputs) -> Counts:
+    """The period's counts from the case log (any period): the reference the monthly tallies must equal."""
+    f = inputs.facts
+    by_region, by_department = case_masks(f)
+    filed = f["filed_in"] > 0
+    out: Counts = {
+        PLACE: _group(_place_keys(f), by_region),
+        "department": _group(f["department"], by_department),
+        HOTSPOT: _group(_hotspot_keys(f), {"filed": filed, "repeated": filed & (f["repeat"] > 0)}),
+        MISSED: _group(f["grid_code"], {"missed": _missed_mask(f)}),
+    }
+    for department, _case_no in inputs.returns:
+        if department:
+            bucket = out["department"].setdefault(department, {})
+            bucket["returned"] = bucket.get("returned", 0) + 1
+    for post in POST_TYPES:
+        out[post.value] = {}
+    for post, (who, masks) in _post_masks(f).items():
+        for person, counts in _group(f[who], masks).items():
+            out[post.value].setdefault(person, {}).update(counts)
+    for actor, action, _state, on_time, n in inputs.events:
+        if actor in NOT_STAFF:
+            continue
+        for kind, spec in EVENT_COUNTS.items():
+            for name, (actions, on_time_only) in spec.items():
+                if action in actions and (not on_time_only or on_time is True):
+                    bucket = out[kind].setdefault(actor, {})
+                    bucket[name] = bucket.get(name, 0) + n
+    return out
+
+
+def counts_from_tallies(rows: Iterable[tuple[str, str, str, int]]) -> Counts:
+    """A month's counts from its tallies."""
+    out: Counts = {}
+    for kind, code, name, n in rows:
+        out.setdefault(kind, {}).setdefault(code, {})[name] = n
+    return out
+
+
+def tally_rows(counts: Counts) -> list[tuple[str, str, str, int]]:
+    """Counts as sorted (object type, code, count, n) tally rows, zeros left out."""
+    return sorted((k, c, name, n) for k, codes in counts.items() for c, ns in codes.items()
+                  for name, n in ns.items() if n)  # fmt: skip
+
+
+def _rollup(places: dict[str, dict[str, int]]) -> dict[ObjectType, dict[str, dict[str, int]]]:
+    """Place counts (district|street|community|grid) summed into each region level."""
+    out: dict[ObjectType, dict[str, dict[str, int]]] = {t: {} for t in REGION_TYPES}
+    levels = (ObjectType.DISTRICT, ObjectType.STREET, ObjectType.COMMUNITY, ObjectType.GRID)
+    for key, counts in places.items():
+        for level, code in zip(levels, key.split("|"), strict=True):
+            if code:
+                bucket = out[level].setdefault(code, {})
+                for name, n in counts.items():
+                    bucket[name] = bucket.get(name, 0) + n
+    return out
+
+
+def _object_counts(counts: Counts, supervisors: dict[str, str]) -> dict[ObjectType, dict[str, dict[str, int]]]:
+    """Per evaluated object, every count it has (zeros filled in); objects with nothing counted left out."""
+    out = _rollup(counts.get(PLACE, {}))
+    out[ObjectType.DEPARTMENT] = counts.get("department", {})
+    for kind in POST_TYPES:
+        out[kind] = {p: dict(c) for p, c in counts.get(kind.value, {}).items() if p not in NOT_STAFF}
+    people = out[ObjectType.SUPERVISOR]
+    for grid, missed in counts.get(MISSED, {}).items():
+        if (supervisor := supervisors.get(grid)) and supervisor not in NOT_STAFF:
+            bucket = people.setdefault(supervisor, {})
+            bucket["missed"] = bucket.get("missed", 0) + missed.get("missed", 0)
+    for bucket in people.values():
+        bucket["found"] = bucket.get("valid_reports", 0) + bucket.get("missed", 0)
+    names = {**{k: REGION_COUNTS for k in REGION_TYPES}, ObjectType.DEPARTMENT: DEPARTMENT_COUNTS,
+             **{k: POST_COUNTS[k.value] for k in POST_TYPES}}  # fmt: skip
+    return {
+        kind: {code: {name: c.get(name, 0) for name in names[kind]} for code, c in objects.items() if any(c.values())}
+        for kind, objects in out.items()
+    }
 
 
 def _excuse(
@@ -303,14 +383,46 @@ def _excuse(
     return out
 
 
+def _membership(keys: NDArray[Any], masks: dict[str, NDArray[np.bool_]], case_nos: NDArray[Any],
+                wanted: set[str]) -> dict[str, set[str]]:  # fmt: skip
+    """For the (few) cases named by exclusions: "code|count" → case numbers, to adjust counts."""
+    if not wanted:
+        return {}
+    hit = np.isin(case_nos, list(wanted))
+    out: dict[str, set[str]] = {}
+    for name, mask in masks.items():
+        for i in np.flatnonzero(hit & mask):
+            out.setdefault(f"{keys[i]}|{name}", set()).add(str(case_nos[i]))
+    return out
+
+
+def _excusals(
+    inputs: Inputs, objects: dict[ObjectType, dict[str, dict[str, int]]], exclusions: list[Exclusion]
+) -> dict[ObjectType, dict[tuple[str, str], tuple[int, int]]]:
+    """Per object type, the (numerator, denominator) to take off each excused indicator."""
+    if not exclusions:
+        return {}
+    f = inputs.facts
+    by_region, by_department = case_masks(f)
+    wanted = {e[3] for e in exclusions}
+    out = {}
+    for kind in REGION_TYPES:
+        member = _membership(f[REGION_KEY[kind]], by_region, f["case_no"], wanted)
+        out[kind] = _excuse(objects[kind], kind, exclusions, member)
+    member = _membership(f["department"], by_department, f["case_no"], wanted)
+    out[ObjectType.DEPARTMENT] = _excuse(objects[ObjectType.DEPARTMENT], ObjectType.DEPARTMENT, exclusions, member)
+    return out
+
+
 def _score(
     kind: ObjectType,
     counts: dict[str, dict[str, int]],
     scheme: Scheme,
     names: dict[str, str],
-    areas: dict[str, float],
+    sizes: dict[str, dict[str, float]],
     excused: dict[tuple[str, str], tuple[int, int]],
 ) -> list[ObjectResult]:
+    """Score each object; ``sizes`` gives each density's size per object code (km², 10,000s of residents)."""
     spec = scheme.for_object(kind)
     rows = []
     for code in sorted(counts):
@@ -327,8 +439,7 @@ def _score(
                 value = float(numerator)
                 score = band_score(value, spec.bands.get(ind.code, ()))
             else:
-                km2 = areas.get(code)
-                value = per_unit(numerator, km2 / 1e6 if km2 else None)
+                value = per_unit(numerator, sizes.get(ind.per or "", {}).get(code))
                 score = band_score(value, spec.bands[ind.code]) if ind.code in spec.bands else None
             values[ind.code] = round_half_up(value, 4)
             scores[ind.code] = round_half_up(score, 2)
@@ -345,121 +456,77 @@ def _score(
     return sorted(ranked, key=lambda r: (r.rank is None, r.rank or 0, r.code))
 
 
-def _membership(keys: NDArray[Any], masks: dict[str, NDArray[np.bool_]], case_nos: NDArray[Any],
-                wanted: set[str]) -> dict[str, set[str]]:  # fmt: skip
-    """For the (few) cases named by exclusions: "code|count" → case numbers, to adjust counts."""
-    if not wanted:
-        return {}
-    hit = np.isin(case_nos, list(wanted))
-    out: dict[str, set[str]] = {}
-    for name, mask in masks.items():
-        for i in np.flatnonzero(hit & mask):
-            out.setdefault(f"{keys[i]}|{name}", set()).add(str(case_nos[i]))
-    return out
-
-
-def _region_areas(grid_areas: dict[str, float]) -> dict[ObjectType, dict[str, float]]:
-    out: dict[ObjectType, dict[str, float]] = {t: {} for t in REGION_TYPES}
+def _region_sizes(
+    grid_areas: dict[str, float], populations: dict[str, int]
+) -> dict[ObjectType, dict[str, dict[str, float]]]:
+    """Per region level, the sizes densities divide by: km² of the unit grids, and 10,000s of residents."""
+    km2: dict[ObjectType, dict[str, float]] = {t: {} for t in REGION_TYPES}
     for code, area in grid_areas.items():
-        out[ObjectType.GRID][code] = area
+        km2[ObjectType.GRID][code] = area / 1e6
         for kind, digits in ((ObjectType.COMMUNITY, 12), (ObjectType.STREET, 9), (ObjectType.DISTRICT, 6)):
-            bucket = out[kind]
-            bucket[code[:digits]] = bucket.get(code[:digits], 0.0) + area
-    return out
+            bucket = km2[kind]
+            bucket[code[:digits]] = bucket.get(code[:digits], 0.0) + area / 1e6
+    lengths = {ObjectType.DISTRICT: 6, ObjectType.STREET: 9, ObjectType.COMMUNITY: 12}
+    return {
+        kind: {"km2": km2[kind],
+               "10k_residents": {c: n / 1e4 for c, n in populations.items() if len(c) == lengths.get(kind)}}
+        for kind in REGION_TYPES
+    }  # fmt: skip
+
+
+def _hotspots(spots: dict[str, dict[str, int]]) -> list[Hotspot]:
+    """反复发生: cells of about 100 m where one class of problem was filed twice or more in the period
+    (or a report was linked to a recently closed case there), most cases first (at most 100)."""
+    ranked = []
+    for key, n in spots.items():
+        filed, linked = n.get("filed", 0), n.get("repeated", 0)
+        if filed >= 2 or linked > 0:
+            x, y, class_code = key.split("|", 2)
+            lon, lat = (int(x) + 0.5) * HOTSPOT_DEGREES, (int(y) + 0.5) * HOTSPOT_DEGREES
+            ranked.append((-filed, lon, lat, class_code, linked, key))
+    return [Hotspot(round(lon, 4), round(lat, 4), -minus, linked, class_code, key)
+            for minus, lon, lat, class_code, linked, key in heapq.nsmallest(100, ranked)]  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What every period's evaluation looks up: display names, and region sizes for densities."""
+
+    names: dict[str, str]
+    sizes: dict[ObjectType, dict[str, dict[str, float]]]
+
+    @classmethod
+    def read(cls, uow: UnitOfWork) -> Context:
+        return cls(uow.evaluation.names(), _region_sizes(uow.evaluation.grid_areas(), uow.regions.populations()))
+
+
+def period_counts(uow: UnitOfWork, period: Period) -> tuple[Counts, Inputs | None]:
+    """A period's counts: a month's from its tallies; any other period's from the log (with its inputs)."""
+    if period.kind is PeriodKind.MONTH:
+        return counts_from_tallies(uow.evaluation.tallies(period.key)), None
+    inputs = read_inputs(uow.evaluation, period)
+    return counts_from_log(inputs), inputs
 
 
 def _objects(
-    inputs: Inputs,
+    uow: UnitOfWork,
+    period: Period,
     scheme: Scheme,
-    names: dict[str, str],
-    grid_areas: dict[str, float],
+    context: Context,
     exclusions: list[Exclusion],
-) -> dict[str, list[ObjectResult]]:
-    f = inputs.facts
-    by_region, by_department = case_masks(f)
-    wanted = {e[3] for e in exclusions}
-    areas = _region_areas(grid_areas)
-    out: dict[str, list[ObjectResult]] = {}
-    for kind in REGION_TYPES:
-        keys = f[REGION_KEY[kind]]
-        counts = _group(keys, by_region)
-        member = _membership(keys, by_region, f["case_no"], wanted)
-        out[kind.value] = _score(kind, counts, scheme, names, areas[kind], _excuse(counts, kind, exclusions, member))
-    dept_counts = _group(f["department"], by_department)
-    for department, _case_no in inputs.returns:
-        if department:
-            bucket = dept_counts.setdefault(department, {k: 0 for k in by_department})
-            bucket["returned"] = bucket.get("returned", 0) + 1
-    for bucket in dept_counts.values():
-        bucket.setdefault("returned", 0)
-    member = _membership(f["department"], by_department, f["case_no"], wanted)
-    excused = _excuse(dept_counts, ObjectType.DEPARTMENT, exclusions, member)
-    out[ObjectType.DEPARTMENT.value] = _score(ObjectType.DEPARTMENT, dept_counts, scheme, names, {}, excused)
-    for kind, counts in _post_counts(inputs).items():
-        out[kind.value] = _score(kind, counts, scheme, names, {}, {})
-    return out
-
-
-def _post_counts(inputs: Inputs) -> dict[ObjectType, dict[str, dict[str, int]]]:
-    f = inputs.facts
-    out: dict[ObjectType, dict[str, dict[str, int]]] = {kind: {} for kind in POST_TYPES}
-    names_of = {kind: [*_EVENT_COUNTS[kind]] for kind in POST_TYPES}
-    for kind, (who, masks) in _post_masks(f).items():
-        names_of[kind] += list(masks)
-        for person, counts in _group(f[who], masks).items():
-            out[kind].setdefault(person, {}).update(counts)
-    for actor, action, _state, on_time, n in inputs.events:
-        for kind, spec in _EVENT_COUNTS.items():
-            for name, (_role, actions, on_time_only) in spec.items():
-                if action in actions and (not on_time_only or on_time is True) and actor not in NOT_STAFF:
-                    bucket = out[kind].setdefault(actor, {})
-                    bucket[name] = bucket.get(name, 0) + n
-    for supervisor, _case_no in inputs.missed:
-        bucket = out[ObjectType.SUPERVISOR].setdefault(supervisor, {})
-        bucket["missed"] = bucket.get("missed", 0) + 1
-    names_of[ObjectType.SUPERVISOR] += ["missed", "found"]
-    for bucket in out[ObjectType.SUPERVISOR].values():
-        bucket["found"] = bucket.get("valid_reports", 0) + bucket.get("missed", 0)
-    for kind, people in out.items():
-        for machine in NOT_STAFF:
-            people.pop(machine, None)
-        for bucket in people.values():
-            for name in names_of[kind]:
-                bucket.setdefault(name, 0)
-    return out
-
-
-def _hotspots(f: CaseFacts) -> list[Hotspot]:
-    """反复发生: cells of about 100 m where one class of problem was filed twice or more in the period
-    (or a report was linked to a recently closed case there), most cases first."""
-    mask = f["filed_in"] > 0
-    if not mask.any():
-        return []
-    classes = f["class_code"][mask]
-    _, class_ids = _factorize(classes)
-    x = np.floor(f["lon"][mask] / HOTSPOT_DEGREES).astype(np.int64)
-    y = np.floor(f["lat"][mask] / HOTSPOT_DEGREES).astype(np.int64)
-    # one integer per (cell, class): degrees × 1000 stay below 2**20, classes below 2**20
-    keys = ((x + 2**20) << 42) | ((y + 2**20) << 21) | class_ids.astype(np.int64)
-    unique_keys, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-    unique = np.stack([(unique_keys >> 42) - 2**20, ((unique_keys >> 21) & (2**21 - 1)) - 2**20], 1)
-    linked = np.bincount(inverse, weights=f["repeat"][mask], minlength=len(unique))
-    case_nos = f["case_no"][mask]
-    spots = []
-    order = np.argsort(inverse, kind="stable")
-    starts = np.searchsorted(inverse[order], np.arange(len(unique_keys)))
-    for i in np.flatnonzero((counts >= 2) | (linked > 0)):
-        members = order[starts[i] : starts[i] + counts[i]]
-        spots.append(
-            Hotspot(
-                round(float(unique[i][0] + 0.5) * HOTSPOT_DEGREES, 4),
-                round(float(unique[i][1] + 0.5) * HOTSPOT_DEGREES, 4),
-                int(counts[i]),
-                str(classes[members[0]]),
-                sorted(str(n) for n in case_nos[members]),
-            )
-        )
-    return sorted(spots, key=lambda s: (-s.cases, s.lon, s.lat, s.class_code))[:100]
+) -> tuple[dict[str, list[ObjectResult]], Counts]:
+    counts, inputs = period_counts(uow, period)
+    supervisors = uow.evaluation.grid_supervisors(sorted(counts.get(MISSED, {})))
+    objects = _object_counts(counts, supervisors)
+    if exclusions and inputs is None:
+        inputs = read_inputs(uow.evaluation, period)
+    excused = _excusals(inputs, objects, exclusions) if inputs is not None else {}
+    out = {
+        kind.value: _score(kind, objects[kind], scheme, context.names, context.sizes.get(kind, {}),
+                           excused.get(kind, {}))
+        for kind in ObjectType
+    }  # fmt: skip
+    return out, counts
 
 
 def compute(
@@ -473,12 +540,10 @@ def compute(
     """Evaluate every object of every type for one period (inside an open unit of work)."""
     total = 2 + trend_periods
     progress(f"读取 {period.key} 案件记录", 0, total)
-    inputs = read_inputs(uow, period)
-    names = uow.evaluation.names()
-    grid_areas = uow.evaluation.grid_areas()
+    context = Context.read(uow)
     progress(f"计算 {period.key} 指标", 1, total)
     excl = sorted(exclusions or [])
-    objects = _objects(inputs, scheme, names, grid_areas, excl)
+    objects, counts = _objects(uow, period, scheme, context, excl)
     trend: dict[str, dict[str, list[float | None]]] = {}
     keys: list[str] = []
     earlier = period
@@ -492,7 +557,7 @@ def compute(
         except InvalidInputError:
             break
         keys.insert(0, earlier.key)
-        history.insert(0, _objects(read_inputs(uow, earlier), then, names, grid_areas, []))
+        history.insert(0, _objects(uow, earlier, then, context, [])[0])
     if history:
         for kind in (ObjectType.DISTRICT, ObjectType.STREET, ObjectType.DEPARTMENT):
             now_rows = objects[kind.value]
@@ -504,13 +569,65 @@ def compute(
         first_day=period.first.isoformat(),
         last_day=period.last.isoformat(),
         scheme_version=scheme.version,
-        cases=int(np.count_nonzero(inputs.facts["filed_in"] > 0)),
+        cases=sum(n.get("filed", 0) for n in counts.get(PLACE, {}).values()),
         objects=objects,
-        hotspots=_hotspots(inputs.facts),
+        hotspots=_hotspots(counts.get(HOTSPOT, {})),
         trend=trend,
         trend_periods=[*keys, period.key] if keys else [],
         excused=[list(e) for e in excl],
     )
+
+
+# ----- tallies -------------------------------------------------------------------------------------
+def _months(first: datetime, last: datetime) -> list[Period]:
+    a, b = first.astimezone(TZ), last.astimezone(TZ)
+    return [Period.month(i // 12, i % 12 + 1) for i in range(a.year * 12 + a.month - 1, b.year * 12 + b.month)]
+
+
+def rebuild_tallies(uow: UnitOfWork, progress: Progress = no_progress) -> int:
+    """Recompute every month's tallies from the case log (after loading cases around the use cases);
+    returns the number of months."""
+    with uow:
+        months = _rebuild(uow.evaluation, progress)
+        uow.commit()
+    return months
+
+
+def rebuild_tallies_on(conn: Any) -> None:
+    """The same, on an open connection (the migration that introduced tallies)."""
+    from xiuhua.adapters.db.evaluation_repository import EvaluationRepository
+
+    _rebuild(EvaluationRepository(conn), no_progress)
+
+
+def _rebuild(ev: EvaluationReads, progress: Progress) -> int:
+    span = ev.log_span()
+    months = _months(*span) if span else []
+    for i, month in enumerate(months):
+        progress(f"重建 {month.key} 统计", i, len(months))
+        ev.replace_tallies(month.key, tally_rows(counts_from_log(read_inputs(ev, month))))
+    progress("统计重建完成", len(months), len(months))
+    return len(months)
+
+
+@dataclass(frozen=True, slots=True)
+class TallyCheck:
+    month: str
+    rows: int
+    differences: list[str]
+
+
+def check_tallies(month: str, uow: UnitOfWork) -> TallyCheck:
+    """Compare a month's tallies with the counts recomputed from the log; lists every difference."""
+    period = Period.parse(month)
+    if period.kind is not PeriodKind.MONTH:
+        raise InvalidInputError("evaluation.bad_period", f"“{month}”不是一个月份，统计按月核对")
+    with uow:
+        kept = dict(((k, c, n), v) for k, c, n, v in uow.evaluation.tallies(period.key))
+        fresh = dict(((k, c, n), v) for k, c, n, v in tally_rows(counts_from_log(read_inputs(uow.evaluation, period))))
+    differences = [f"{'/'.join(key)}: 统计 {kept.get(key, 0)}，日志 {fresh.get(key, 0)}"
+                   for key in sorted(kept.keys() | fresh.keys()) if kept.get(key, 0) != fresh.get(key, 0)]  # fmt: skip
+    return TallyCheck(period.key, len(fresh), differences)
 
 
 # ----- use cases -----------------------------------------------------------------------------------
@@ -561,7 +678,7 @@ def drill(cmd: Drill, uow: UnitOfWork) -> Drilled:
     ind = indicator(kind, cmd.indicator)
     start, end = period.bounds(TZ)
     with uow:
-        inputs = read_inputs(uow, period)
+        inputs = read_inputs(uow.evaluation, period)
         found = {name: _cases_for(uow, inputs, kind, cmd.object_code, name, start, end)
                  for name in filter(None, (ind.numerator, ind.denominator))}  # fmt: skip
     return Drilled(ind.code, ind.name, ind.numerator, ind.denominator, found[ind.numerator],
@@ -579,16 +696,32 @@ def _cases_for(
         masks, keys = (by_region, f[REGION_KEY[kind]]) if kind in REGION_TYPES else (by_department, f["department"])
         return sorted(str(n) for n in f["case_no"][(keys == code) & masks[name]])
     if kind is ObjectType.SUPERVISOR and name == "missed":
-        return sorted(n for s, n in inputs.missed if s == code)
+        return _missed_cases(uow, f, code)
     if kind is ObjectType.SUPERVISOR and name == "found":
         valid = _cases_for(uow, inputs, kind, code, "valid_reports", start, end)
-        return sorted([*valid, *(n for s, n in inputs.missed if s == code)])
+        return sorted([*valid, *_missed_cases(uow, f, code)])
     post = _post_masks(f).get(kind)
     if post and name in post[1]:
         who, masks = post
         return sorted(str(n) for n in f["case_no"][(f[who] == code) & masks[name]])
-    _role, actions, on_time_only = _EVENT_COUNTS[kind][name]
+    actions, on_time_only = EVENT_COUNTS[kind.value][name]
     return uow.evaluation.event_cases(start, end, code, actions, True if on_time_only else None)
+
+
+def _missed_cases(uow: UnitOfWork, f: CaseFacts, supervisor: str) -> list[str]:
+    mask = _missed_mask(f)
+    patrolled = uow.evaluation.grid_supervisors(sorted(set(f["grid_code"][mask])))
+    return sorted(str(n) for n, g in zip(f["case_no"][mask], f["grid_code"][mask], strict=True)
+                  if patrolled.get(g) == supervisor)  # fmt: skip
+
+
+def hotspot_cases(period: str, key: str, uow: UnitOfWork) -> list[str]:
+    """The cases filed in the period in one hot spot (its ``key`` from the result)."""
+    when = Period.parse(period)
+    with uow:
+        f = read_inputs(uow.evaluation, when).facts
+    filed = f["filed_in"] > 0
+    return sorted(str(n) for n in f["case_no"][filed][_hotspot_keys(f)[filed] == key])
 
 
 def count_label(name: str) -> str:

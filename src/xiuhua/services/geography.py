@@ -71,8 +71,26 @@ def seed_demo_geometry(
         uow.geo.put_region_shapes(shapes)
         uow.geo.put_responsibility_grids(responsibility)
         uow.geo.replace_grids([code for code, _ in communities], rows)
+        uow.regions.set_populations(demo_populations([(g[1], g[3], g[4]) for g in rows]))
         uow.commit()
     return GeographySummary(len(shapes), len(rows), len(responsibility))
+
+
+DEMO_DENSITY = {"A": 20_000, "B": 9_000, "C": 2_500}
+"""Residents per km² by area class: the demo's synthetic populations (not census figures)."""
+
+
+def demo_populations(grids: Sequence[tuple[str, float, str]]) -> dict[str, int]:
+    """Synthetic residents per community (area × density of its grids' class), summed up to streets and
+    districts, so that the demo can show case volume per 10,000 people."""
+    people: dict[str, float] = {}
+    for community, area_m2, area_class in grids:
+        people[community] = people.get(community, 0.0) + area_m2 / 1e6 * DEMO_DENSITY.get(area_class, 0)
+    out: dict[str, int] = {}
+    for community, n in people.items():
+        for code in (community, community[:9], community[:6]):
+            out[code] = out.get(code, 0) + round(n)
+    return out
 
 
 def load_locator(uow: UnitOfWork) -> Locator:

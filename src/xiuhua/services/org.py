@@ -22,7 +22,7 @@ from xiuhua.domain.org import (
 from xiuhua.services.importing import ImportReport, RowError, check_columns, drop_orphans, parse_rows, settle
 from xiuhua.services.ports import UnitOfWork
 
-REGION_COLUMNS = ("code", "name", "level", "parent_code")
+REGION_COLUMNS = ("code", "name", "level", "parent_code", "population")
 ORGANIZATION_COLUMNS = ("code", "name", "kind", "level", "parent_code", "region_code", "jurisdiction", "classes")
 STAFF_COLUMNS = ("username", "name", "roles", "organization_code", "scope", "phone", "active")
 
@@ -44,12 +44,15 @@ def _enum(cls: type[E], text: str, code: str, what: str) -> E:
 
 def parse_region(row: Row) -> Region:
     level = _enum(RegionLevel, row.get("level"), "region.bad_level", "级别")
-    return Region(row.get("code"), row.get("name"), level, row.get("parent_code") or None)
+    text = row.get("population").replace(",", "")
+    if text and not text.isdigit():
+        raise InvalidInputError("region.bad_population", f"人口“{text}”应为非负整数")
+    return Region(row.get("code"), row.get("name"), level, row.get("parent_code") or None, int(text) if text else None)
 
 
 def import_regions(rows: Sequence[Row], uow: UnitOfWork, *, skip_invalid: bool = False) -> ImportReport:
     """Add or update regions; every parent must be in the file or already stored."""
-    check_columns(rows, *REGION_COLUMNS)
+    check_columns(rows, *REGION_COLUMNS[:4])  # population is optional
     parsed, errors = parse_rows(rows, parse_region)
     with uow:
         known = uow.regions.codes()
@@ -78,7 +81,8 @@ def import_regions(rows: Sequence[Row], uow: UnitOfWork, *, skip_invalid: bool =
 
 def export_regions(uow: UnitOfWork) -> list[tuple[str, ...]]:
     with uow:
-        return [(r.code, r.name, r.level.value, r.parent_code or "") for r in uow.regions.all()]
+        return [(r.code, r.name, r.level.value, r.parent_code or "", "" if r.population is None else str(r.population))
+                for r in uow.regions.all()]  # fmt: skip
 
 
 def parse_organization(row: Row) -> Organization:

@@ -88,7 +88,7 @@ def reward_ledger(cmd: ShowLedger, uow: UnitOfWork, progress: Progress = no_prog
 def _period_entries(period: Period, rules: RewardRules, uow: UnitOfWork) -> list[Entry]:
     result = ev.evaluate(ev.Evaluate(period.key, trend_periods=0), uow)
     with uow:
-        inputs = ev.read_inputs(uow, period)
+        inputs = ev.read_inputs(uow.evaluation, period)
     excused = {(c, EXCUSED_OUTCOME.get(i, ""), n) for t, c, i, n in result.excused if t == ObjectType.DEPARTMENT}
     f = inputs.facts
     _, dept = ev.case_masks(f)

@@ -18,6 +18,7 @@ from xiuhua.domain.calendar import TimeLimit
 from xiuhua.domain.case import Case, Location, LogEntry, PauseSpan, StepRecord, Urgency
 from xiuhua.domain.errors import ConflictError
 from xiuhua.domain.org import ClassKind, Role
+from xiuhua.domain.tallies import Key, TallyState, advance
 from xiuhua.domain.workflow import Action, Source, State, Step
 from xiuhua.services.ports import OverdueMark
 
@@ -32,7 +33,7 @@ def _dt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-def _details(case: Case) -> str:
+def _details(case: Case, tally: TallyState) -> str:
     return json.dumps(
         {
             "steps": [
@@ -48,12 +49,13 @@ def _details(case: Case) -> str:
             "pauses": [{"kind": p.kind, "start": _iso(p.start), "end": _iso(p.end)} for p in case.pauses],
             "extensions": [str(e) for e in case.extensions],
             "counters": case.counters,
+            "tally": tally.to_dict(),
         },
         ensure_ascii=False,
     )
 
 
-def _row(case: Case) -> dict[str, Any]:
+def _row(case: Case, tally: TallyState) -> dict[str, Any]:
     current = case.current_step
     loc = case.location
     return {
@@ -95,7 +97,7 @@ def _row(case: Case) -> dict[str, Any]:
         "overnight": case.overnight,
         "auto_urged_at": case.auto_urged_at,
         "pending_extension": str(case.pending_extension) if case.pending_extension else None,
-        "details": _details(case),
+        "details": _details(case, tally),
         "log_head": case.log_head,
         "log_seq": case.log_seq,
     }
@@ -154,6 +156,26 @@ def _case(r: Row[Any]) -> Case:
     )
 
 
+def log_row(case_id: int, e: LogEntry) -> dict[str, Any]:
+    """A case_log row."""
+    return {
+        "case_id": case_id, "seq": e.seq, "at": e.at, "actor": e.actor, "role": e.role.value,
+        "action": e.action.value, "from_state": e.from_state.value if e.from_state else None,
+        "to_state": e.to_state.value, "reason": e.reason, "attachments": json.dumps(list(e.attachments)),
+        "data": json.dumps(e.data, ensure_ascii=False, sort_keys=True), "step": e.step.value if e.step else None,
+        "step_due_at": e.step_due_at, "on_time": e.on_time, "prev_hash": e.prev_hash, "hash": e.hash,
+    }  # fmt: skip
+
+
+def write_tallies(conn: Connection, deltas: dict[Key, int]) -> None:
+    """Add the deltas to the monthly evaluation tallies (in key order, so concurrent writers never deadlock)."""
+    if deltas:
+        rows = [
+            {"month": m, "object_type": k, "code": c, "name": n, "n": d} for (m, k, c, n), d in sorted(deltas.items())
+        ]
+        conn.execute(_ADD_TALLY[conn.dialect.name], rows)
+
+
 def log_entry(r: Row[Any]) -> LogEntry:
     return LogEntry(
         seq=r.seq,
@@ -196,11 +218,18 @@ _NEXT_NUMBER = {
     .returning(t.case_counters.c.last)
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
+_ADD_TALLY = {
+    name: (stmt := dialect.insert(t.evaluation_tallies)).on_conflict_do_update(
+        index_elements=["month", "object_type", "code", "name"], set_={"n": t.evaluation_tallies.c.n + stmt.excluded.n}
+    )
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
 
 class CaseRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._tallies: dict[str, TallyState] = {}  # each loaded case's evaluation tally state, by case number
 
     def next_case_no(self, local_day: date) -> str:
         """YYYYMMDD + a 6-digit sequence for that day, unique across the city (atomic on both backends)."""
@@ -211,8 +240,9 @@ class CaseRepository:
 
     def add(self, case: Case) -> None:
         """Insert a new case; raises ConflictError when its idempotency key is already taken."""
+        tally, deltas = advance(TallyState(), case, case.new_log)
         try:
-            case.id = self.conn.execute(_INSERT_CASE, {"version": 1, **_row(case)}).scalar_one()
+            case.id = self.conn.execute(_INSERT_CASE, {"version": 1, **_row(case, tally)}).scalar_one()
         except IntegrityError as exc:
             if case.idempotency_key and self._key_taken(exc):
                 raise ConflictError(
@@ -220,11 +250,13 @@ class CaseRepository:
                 ) from exc
             raise
         case.version = 1
-        self._flush_new(case)
+        self._flush_new(case, tally, deltas)
 
     def save(self, case: Case) -> None:
         """Write the case if nobody changed it since it was read; raises ConflictError otherwise."""
-        row = _row(case)
+        before = self._tallies.get(case.case_no) or self._tally_from_log(case)
+        tally, deltas = advance(before, case, case.new_log)
+        row = _row(case, tally)
         params = {f"v_{k}": row[k] for k in _MUTABLE_COLUMNS}
         params.update(b_id=case.id, b_version=case.version, b_new_version=case.version + 1)
         if cast(CursorResult[Any], self.conn.execute(_UPDATE_CASE, params)).rowcount != 1:
@@ -232,34 +264,18 @@ class CaseRepository:
                 "case.conflict", f"案件 {case.case_no} 已被他人更新，请刷新后重试", case_no=case.case_no
             )
         case.version += 1
-        self._flush_new(case)
+        self._flush_new(case, tally, deltas)
 
-    def _flush_new(self, case: Case) -> None:
+    def _tally_from_log(self, case: Case) -> TallyState:
+        """The tally state of a case stored before tallies existed: folded from its stored log."""
+        return advance(TallyState(), case, self.log(case.case_no))[0]
+
+    def _flush_new(self, case: Case, tally: TallyState, deltas: dict[Key, int]) -> None:
+        assert case.id is not None
         if case.new_log:
-            self.conn.execute(
-                t.case_log.insert(),
-                [
-                    {
-                        "case_id": case.id,
-                        "seq": e.seq,
-                        "at": e.at,
-                        "actor": e.actor,
-                        "role": e.role.value,
-                        "action": e.action.value,
-                        "from_state": e.from_state.value if e.from_state else None,
-                        "to_state": e.to_state.value,
-                        "reason": e.reason,
-                        "attachments": json.dumps(list(e.attachments)),
-                        "data": json.dumps(e.data, ensure_ascii=False, sort_keys=True),
-                        "step": e.step.value if e.step else None,
-                        "step_due_at": e.step_due_at,
-                        "on_time": e.on_time,
-                        "prev_hash": e.prev_hash,
-                        "hash": e.hash,
-                    }
-                    for e in case.new_log
-                ],
-            )
+            self.conn.execute(t.case_log.insert(), [log_row(case.id, e) for e in case.new_log])
+        write_tallies(self.conn, deltas)
+        self._tallies[case.case_no] = tally
         if case.new_urges:
             self.conn.execute(
                 t.urge_orders.insert(),
@@ -273,7 +289,13 @@ class CaseRepository:
 
     def get(self, case_no: str) -> Case | None:
         row = self.conn.execute(_GET_CASE, {"b_case_no": case_no}).first()
-        return _case(row) if row else None
+        if row is None:
+            return None
+        if stored := json.loads(row.details).get("tally"):
+            self._tallies[case_no] = TallyState.from_dict(stored)
+        else:
+            self._tallies.pop(case_no, None)
+        return _case(row)
 
     @staticmethod
     def _key_taken(exc: IntegrityError) -> bool:

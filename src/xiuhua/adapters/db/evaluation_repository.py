@@ -27,23 +27,14 @@ from sqlalchemy import (
 
 from xiuhua.adapters.db import tables as t
 from xiuhua.adapters.db.case_repository import _row as case_row
+from xiuhua.adapters.db.case_repository import log_row, write_tallies
 from xiuhua.adapters.db.repositories import upsert
-from xiuhua.domain.case import Case, LogEntry
+from xiuhua.domain.case import Case
+from xiuhua.domain.tallies import Key, TallyState, advance
 
 _PAD = 9  # digits of the log sequence prefixed to a value so that MAX/MIN pick the latest/earliest row
 FILING_ACTIONS = ("file", "self_dispose")
 _BATCH = 2000
-
-
-def log_row(case_id: int, e: LogEntry) -> dict[str, Any]:
-    """A case_log row, as the case repository writes it."""
-    return {
-        "case_id": case_id, "seq": e.seq, "at": e.at, "actor": e.actor, "role": e.role.value,
-        "action": e.action.value, "from_state": e.from_state.value if e.from_state else None,
-        "to_state": e.to_state.value, "reason": e.reason, "attachments": json.dumps(list(e.attachments)),
-        "data": json.dumps(e.data, ensure_ascii=False, sort_keys=True), "step": e.step.value if e.step else None,
-        "step_due_at": e.step_due_at, "on_time": e.on_time, "prev_hash": e.prev_hash, "hash": e.hash,
-    }  # fmt: skip
 
 
 @dataclass
@@ -209,27 +200,47 @@ class EvaluationRepository:
         )
         return [(d or "", n) for d, n in self.conn.execute(stmt)]
 
-    def missed_reports(self, start: datetime, end: datetime) -> list[tuple[str, str]]:
-        """(supervisor, case number) of verified public reports in [start, end) inside the grids a
-        supervisor patrols: problems the public found first (漏报)."""
-        c, g, r = t.cases.c, t.unit_grids.c, t.responsibility_grids.c
-        stmt = (
-            select(r.supervisor, c.case_no)
-            .select_from(
-                t.cases.join(t.unit_grids, g.code == c.grid_code).join(
-                    t.responsibility_grids, r.code == g.responsibility_code
-                )
+    def grid_supervisors(self, grids: Sequence[str]) -> dict[str, str]:
+        """Unit grid code → the supervisor who patrols it, for the given grids that have one."""
+        g, r = t.unit_grids.c, t.responsibility_grids.c
+        out: dict[str, str] = {}
+        for i in range(0, len(grids), 1000):
+            stmt = (
+                select(g.code, r.supervisor)
+                .select_from(t.unit_grids.join(t.responsibility_grids, r.code == g.responsibility_code))
+                .where(g.code.in_(grids[i : i + 1000]), r.supervisor.is_not(None))
             )
-            .where(
-                c.reported_at >= start,
-                c.reported_at < end,
-                c.verified.is_(True),
-                c.source.in_(["public", "hotline"]),
-                r.supervisor.is_not(None),
+            out.update({code: supervisor for code, supervisor in self.conn.execute(stmt)})
+        return out
+
+    # ----- tallies -------------------------------------------------------------------------------
+    def tallies(self, month: str) -> list[tuple[str, str, str, int]]:
+        """(object type, code, count, n) of a month's tallies, leaving out counts that came back to zero."""
+        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:  # plain tuples straight from the driver: tens of thousands of rows
+            mark = "%s" if self._pg else "?"
+            cursor.execute(
+                f"SELECT object_type, code, name, n FROM evaluation_tallies WHERE month = {mark} AND n <> 0",
+                (month,),
             )
-            .order_by(c.case_no)
-        )
-        return [(s, n) for s, n in self.conn.execute(stmt)]
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def replace_tallies(self, month: str, rows: Sequence[tuple[str, str, str, int]]) -> None:
+        """Set a month's tallies to the given (object type, code, count, n) rows."""
+        ta = t.evaluation_tallies
+        self.conn.execute(ta.delete().where(ta.c.month == month))
+        for i in range(0, len(rows), 5000):
+            self.conn.execute(ta.insert(), [{"month": month, "object_type": k, "code": c, "name": n, "n": v}
+                                            for k, c, n, v in rows[i : i + 5000]])  # fmt: skip
+
+    def log_span(self) -> tuple[datetime, datetime] | None:
+        """The first and last instant of the case log (None when there is no log)."""
+        lg = t.case_log.c
+        first, last = self.conn.execute(select(func.min(lg.at), func.max(lg.at))).one()
+        span = _aware(first), _aware(last)
+        return None if span[0] is None or span[1] is None else (span[0], span[1])
 
     def grid_areas(self) -> dict[str, float]:
         """Unit grid code → area in m²."""
@@ -396,8 +407,14 @@ class EvaluationRepository:
         """Insert cases and their logs in batches (executemany), not one statement per case."""
         for i in range(0, len(cases), _BATCH):
             batch = cases[i : i + _BATCH]
-            self.conn.execute(t.cases.insert(), [{"version": 1, **case_row(c)} for c in batch])
+            rows, deltas = [], Counter[Key]()
+            for c in batch:
+                tally, change = advance(TallyState(), c, c.new_log)
+                rows.append({"version": 1, **case_row(c, tally)})
+                deltas.update(change)
+            self.conn.execute(t.cases.insert(), rows)
             numbers = select(t.cases.c.case_no, t.cases.c.id).where(t.cases.c.case_no.in_([c.case_no for c in batch]))
             ids = {no: case_id for no, case_id in self.conn.execute(numbers)}
             self.conn.execute(t.case_log.insert(), [log_row(ids[c.case_no], e) for c in batch for e in c.new_log])
+            write_tallies(self.conn, deltas)
             progress("写入历史案件", i + len(batch), len(cases))

@@ -74,5 +74,10 @@ class GeoRepository:
         )
         return [(code, shapely.from_wkb(wkb), area) for code, wkb, area in self.conn.execute(stmt)]
 
+    def grid_sizes(self) -> list[tuple[str, float, str]]:
+        """(community code, area in m², area class) of every unit grid."""
+        g = t.unit_grids.c
+        return [(c, a, k) for c, a, k in self.conn.execute(select(g.community_code, g.area_m2, g.area_class))]
+
     def count_grids(self) -> int:
         return self.conn.scalar(select(func.count()).select_from(t.unit_grids)) or 0

@@ -56,16 +56,30 @@ class RegionRepository:
 
     def upsert(self, regions: Sequence[Region]) -> None:
         ordered = sorted(regions, key=lambda r: (_LEVEL_ORDER[r.level], r.code))
-        rows = [{"code": r.code, "name": r.name, "level": r.level.value, "parent_code": r.parent_code} for r in ordered]
+        rows: list[dict[str, Any]] = [
+            {"code": r.code, "name": r.name, "level": r.level.value, "parent_code": r.parent_code} for r in ordered
+        ]
+        if any(r.population is not None for r in regions):  # a list without figures leaves stored ones alone
+            for row, region in zip(rows, ordered, strict=True):
+                row["population"] = region.population
         upsert(self.conn, t.regions, rows, ["code"])
+
+    def set_populations(self, populations: dict[str, int]) -> None:
+        for code, n in sorted(populations.items()):
+            self.conn.execute(update(t.regions).where(t.regions.c.code == code).values(population=n))
+
+    def populations(self) -> dict[str, int]:
+        """Region code → residents, for the regions that have the figure."""
+        r = t.regions.c
+        return {code: n for code, n in self.conn.execute(select(r.code, r.population).where(r.population.is_not(None)))}
 
     def all(self) -> list[Region]:
         result = self.conn.execute(select(t.regions).order_by(t.regions.c.code))
-        return [Region(r.code, r.name, RegionLevel(r.level), r.parent_code) for r in result]
+        return [Region(r.code, r.name, RegionLevel(r.level), r.parent_code, r.population) for r in result]
 
     def get(self, code: str) -> Region | None:
         r = self.conn.execute(select(t.regions).where(t.regions.c.code == code)).first()
-        return Region(r.code, r.name, RegionLevel(r.level), r.parent_code) if r else None
+        return Region(r.code, r.name, RegionLevel(r.level), r.parent_code, r.population) if r else None
 
     def codes(self) -> set[str]:
         return set(self.conn.scalars(select(t.regions.c.code)))

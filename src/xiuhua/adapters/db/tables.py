@@ -47,6 +47,7 @@ regions = Table(
     Column("name", String(64), nullable=False),
     Column("level", String(16), nullable=False, comment="city | district | street | community"),
     Column("parent_code", String(12), ForeignKey("regions.code"), index=True),
+    Column("population", Integer, comment="residents (常住人口), for case volume per 10,000 people"),
 )
 
 organizations = Table(
@@ -650,6 +651,17 @@ evaluation_audit = Table(
     Column("before_sha256", String(64)),
     Column("after_sha256", String(64)),
     Column("detail", Text, nullable=False, comment="JSON: what changed"),
+)
+
+evaluation_tallies = Table(
+    "evaluation_tallies",
+    metadata,
+    Column("month", String(7), primary_key=True, comment="local month YYYY-MM"),
+    Column("object_type", String(16), primary_key=True, comment="place | department | a post | hotspot | missed"),
+    Column("code", String(80), primary_key=True),
+    Column("name", String(32), primary_key=True, comment="the count, e.g. filed, closed_on_time"),
+    Column("n", Integer, nullable=False),
+    comment="per-month evaluation counts, kept up with every case log row (domain/tallies.py)",
 )
 
 # ----- video intelligence --------------------------------------------------------------------------

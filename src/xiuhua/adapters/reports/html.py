@@ -124,17 +124,17 @@ def _map(spots: list[dict[str, Any]]) -> str:
         y = (y1 - s["lat"]) / (y1 - y0) * h
         svg.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{3 + 2 * s["cases"]}" fill="#c53030" fill-opacity="0.5">'
-            f"<title>{s['lon']}, {s['lat']} 类别 {escape(s['class_code'])} {s['cases']} 件："
-            f"{escape('、'.join(s['case_nos']))}</title></circle>"
+            f"<title>{s['lon']}, {s['lat']} 类别 {escape(s['class_code'])} {s['cases']} 件，"
+            f"关联已结案件 {s['linked']} 件</title></circle>"
         )
     svg.append(f'<text x="4" y="{h - 4}" font-size="10">经度 {x0:.3f}–{x1:.3f}，纬度 {y0:.3f}–{y1:.3f}</text>')
     rows = "".join(
         f'<tr><td class="n">{s["lon"]}</td><td class="n">{s["lat"]}</td><td>{escape(s["class_code"])}</td>'
-        f'<td class="n">{s["cases"]}</td><td>{escape("、".join(s["case_nos"]))}</td></tr>'
+        f'<td class="n">{s["cases"]}</td><td class="n">{s["linked"]}</td><td>{escape(s["key"])}</td></tr>'
         for s in spots[:30]
     )
-    return ("".join(svg) + "</svg><table><tr><th>经度</th><th>纬度</th><th>类别</th><th>案件数</th><th>案件</th></tr>"
-            + rows + "</table>")  # fmt: skip
+    head = "<tr><th>经度</th><th>纬度</th><th>类别</th><th>案件数</th><th>关联已结</th><th>下钻键</th></tr>"
+    return "".join(svg) + "</svg><table>" + head + rows + "</table>"
 
 
 def _table(kind: ObjectType, rows: list[dict[str, Any]]) -> str:

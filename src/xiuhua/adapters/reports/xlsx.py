@@ -16,7 +16,11 @@ _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
 
 def write_xlsx(document: dict[str, Any], path: Path) -> None:
-    """Write the workbook; the same document always gives the same bytes (fixed timestamps)."""
+    path.write_bytes(render_xlsx(document))
+
+
+def render_xlsx(document: dict[str, Any]) -> bytes:
+    """The workbook's bytes; the same document always gives the same bytes (fixed timestamps)."""
     from datetime import datetime
 
     from openpyxl import Workbook
@@ -59,7 +63,7 @@ def write_xlsx(document: dict[str, Any], path: Path) -> None:
     book.properties.creator = "Xiuhua"
     buffer = io.BytesIO()
     book.save(buffer)
-    path.write_bytes(_normalised_zip(buffer.getvalue()))
+    return _normalised_zip(buffer.getvalue())
 
 
 def _normalised_zip(data: bytes) -> bytes:

@@ -17,7 +17,7 @@ from xiuhua.domain.accounts import Lockout
 from xiuhua.entrypoints.http import errors
 from xiuhua.entrypoints.http.context import AppContext
 from xiuhua.entrypoints.http.limits import BodyLimit
-from xiuhua.entrypoints.http.routers import admin, auth, cases, events, layers, reference
+from xiuhua.entrypoints.http.routers import admin, auth, cases, evaluation, events, layers, reference
 from xiuhua.entrypoints.http.routers import evidence as uploads
 from xiuhua.services.accounts import AuthRules
 from xiuhua.services.policy import load_policy
@@ -62,7 +62,7 @@ def create_app(
     app.state.ctx = ctx
     errors.install(app)
     app.add_middleware(BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes)
-    for module in (auth, cases, uploads, events, reference, layers, admin):
+    for module in (auth, cases, uploads, events, reference, layers, evaluation, admin):
         app.include_router(module.router, prefix=PREFIX)
     from xiuhua.entrypoints.http.open311 import router as open311_router  # GeoReport v2, at its own root
 
