@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -119,22 +119,53 @@ class TallyState:
     resumes: int = 0
     urges: int = 0
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def to_list(self) -> list[Any]:
+        """The values in field order (compact to store with the case, and cheap to write and read)."""
+        return [getattr(self, name) for name in _FIELDS]
 
     @classmethod
-    def from_dict(cls, body: dict[str, Any]) -> TallyState:
-        return cls(**body)
+    def from_list(cls, values: list[Any]) -> TallyState:
+        return cls(*values)
 
 
-def fold(state: TallyState, case: Case, entry: LogEntry) -> TallyState:
-    """The state after one more log row of the case."""
+_FIELDS = tuple(f.name for f in fields(TallyState))
+
+
+# Log actions that add one to a counter of the state, and approvals by the request they grant
+_COUNTED = {"close": "closed", "verify": "verified", "feedback": "feedbacks", "rework": "reworks",
+            "resume": "resumes", "urge": "urges"}  # fmt: skip
+_GRANTED = {"return_requested": "returns", "extension_requested": "extensions", "park_requested": "parks"}
+
+
+def fold(state: TallyState, case: Case, entry: LogEntry, month: str) -> TallyState:
+    """The state after one more log row of the case, written in ``month``."""
     action = entry.action.value
-    source = entry.from_state.value if entry.from_state else None
-    month = month_of(entry.at)
-    approve = action == "approve"
+    source = entry.from_state.value if entry.from_state else ""
+    changes: dict[str, Any] = {} if state.place else _where(case)  # fixed at report: taken once
+    if counter := _COUNTED.get(action):
+        changes[counter] = getattr(state, counter) + 1
+    if action == "feedback" and entry.on_time is False:
+        changes["late_feedbacks"] = state.late_feedbacks + 1
+    if action == "approve" and (counter := _GRANTED.get(source)):
+        changes[counter] = getattr(state, counter) + 1
+    if action == "return" and source == "filed":
+        changes["returns_to_acceptor"] = state.returns_to_acceptor + 1
+    if action in FILING_ACTIONS:
+        changes["filed"], changes["filed_month"] = state.filed + 1, month
+    if action == "self_dispose":
+        changes["self_disposed"] = state.self_disposed + 1
+    if action == "file":
+        changes["filer"] = entry.actor
+    if action == "dispatch":
+        changes["dispatch_month"] = month
+        changes["department"] = str(entry.data.get("department") or "")
+        changes["first_dispatcher"] = state.first_dispatcher or entry.actor
+    return replace(state, **changes) if changes else state
+
+
+def _where(case: Case) -> dict[str, Any]:
     loc = case.location
-    changes: dict[str, Any] = {
+    return {
         "place": place_key(loc.district_code, loc.street_code, loc.community_code, loc.grid_code),
         "grid": loc.grid_code or "",
         "source": case.source.value,
@@ -142,29 +173,7 @@ def fold(state: TallyState, case: Case, entry: LogEntry) -> TallyState:
         "hotspot": hotspot_key(loc.lon, loc.lat, case.class_code),
         "repeat": case.repeat_of is not None,
         "reported_month": month_of(case.reported_at),
-        "filed": state.filed + (action in FILING_ACTIONS),
-        "self_disposed": state.self_disposed + (action == "self_dispose"),
-        "closed": state.closed + (action == "close"),
-        "verified": state.verified + (action == "verify"),
-        "feedbacks": state.feedbacks + (action == "feedback"),
-        "late_feedbacks": state.late_feedbacks + (action == "feedback" and entry.on_time is False),
-        "reworks": state.reworks + (action == "rework"),
-        "returns": state.returns + (approve and source == "return_requested"),
-        "returns_to_acceptor": state.returns_to_acceptor + (action == "return" and source == "filed"),
-        "extensions": state.extensions + (approve and source == "extension_requested"),
-        "parks": state.parks + (approve and source == "park_requested"),
-        "resumes": state.resumes + (action == "resume"),
-        "urges": state.urges + (action == "urge"),
     }
-    if action in FILING_ACTIONS:
-        changes["filed_month"] = month
-    if action == "file":
-        changes["filer"] = entry.actor
-    if action == "dispatch":
-        changes["dispatch_month"] = month
-        changes["department"] = str(entry.data.get("department") or "")
-        changes["first_dispatcher"] = state.first_dispatcher or entry.actor
-    return replace(state, **changes)
 
 
 def contribution(state: TallyState, month: str) -> Counter[tuple[str, str, str]]:
@@ -242,10 +251,12 @@ def advance(state: TallyState, case: Case, entries: Iterable[LogEntry]) -> tuple
     deltas: Counter[Key] = Counter()
     for entry in entries:
         month = month_of(entry.at)
-        after = fold(state, case, entry)
-        change = contribution(after, month)
-        change.subtract(contribution(state, month))
-        change.update(events(entry))
+        after = fold(state, case, entry, month)
+        change = events(entry)
+        if after is not state:  # most rows (accept, send_check, check_pass…) change no state: only their events
+            change.update(contribution(after, month))
+            if month in (state.filed_month, state.dispatch_month, state.reported_month):  # else it counted nothing
+                change.subtract(contribution(state, month))
         for (kind, code, name), n in change.items():
             if n:
                 deltas[(month, kind, code, name)] += n

@@ -119,10 +119,12 @@ def hotspot(
 
 @evaluation_app.command("rebuild-tallies")
 @reports_errors
-def rebuild_tallies() -> None:
+def rebuild_tallies(
+    month: Annotated[str | None, typer.Option(help="只重算这个月（YYYY-MM）；默认重算所有月份")] = None,
+) -> None:
     """按案件记录重算每月的评价统计（绕过业务流程直接写入案件后使用）。"""
     with progress_bar() as report:
-        months = service.rebuild_tallies(runtime().uow(), report)
+        months = service.rebuild_tallies(runtime().uow(), report, month)
     out.print(f"已按案件记录重算 {months} 个月的评价统计")
 
 

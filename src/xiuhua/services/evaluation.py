@@ -584,11 +584,14 @@ def _months(first: datetime, last: datetime) -> list[Period]:
     return [Period.month(i // 12, i % 12 + 1) for i in range(a.year * 12 + a.month - 1, b.year * 12 + b.month)]
 
 
-def rebuild_tallies(uow: UnitOfWork, progress: Progress = no_progress) -> int:
-    """Recompute every month's tallies from the case log (after loading cases around the use cases);
-    returns the number of months."""
+def rebuild_tallies(uow: UnitOfWork, progress: Progress = no_progress, month: str | None = None) -> int:
+    """Recompute the tallies of every month (or of one) from the case log, after cases were loaded around
+    the use cases; returns the number of months."""
+    only = None if month is None else Period.parse(month)
+    if only is not None and only.kind is not PeriodKind.MONTH:
+        raise InvalidInputError("evaluation.bad_period", f"“{month}”不是一个月份，统计按月重算")
     with uow:
-        months = _rebuild(uow.evaluation, progress)
+        months = _rebuild(uow.evaluation, progress, only)
         uow.commit()
     return months
 
@@ -597,12 +600,12 @@ def rebuild_tallies_on(conn: Any) -> None:
     """The same, on an open connection (the migration that introduced tallies)."""
     from xiuhua.adapters.db.evaluation_repository import EvaluationRepository
 
-    _rebuild(EvaluationRepository(conn), no_progress)
+    _rebuild(EvaluationRepository(conn), no_progress, None)
 
 
-def _rebuild(ev: EvaluationReads, progress: Progress) -> int:
+def _rebuild(ev: EvaluationReads, progress: Progress, only: Period | None) -> int:
     span = ev.log_span()
-    months = _months(*span) if span else []
+    months = [only] if only else _months(*span) if span else []
     for i, month in enumerate(months):
         progress(f"重建 {month.key} 统计", i, len(months))
         ev.replace_tallies(month.key, tally_rows(counts_from_log(read_inputs(ev, month))))

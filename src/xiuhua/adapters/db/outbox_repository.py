@@ -15,6 +15,9 @@ _AFTER = (
 )
 
 
+_INSERT = t.outbox.insert()  # built once: each use skips building a statement and its cache key
+
+
 class OutboxRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -22,7 +25,7 @@ class OutboxRepository:
     def add(self, events: Sequence[Event]) -> None:
         if events:
             self.conn.execute(
-                t.outbox.insert(),
+                _INSERT,
                 [
                     {
                         "at": e.at,

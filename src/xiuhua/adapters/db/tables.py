@@ -662,6 +662,7 @@ evaluation_tallies = Table(
     Column("name", String(32), primary_key=True, comment="the count, e.g. filed, closed_on_time"),
     Column("n", Integer, nullable=False),
     comment="per-month evaluation counts, kept up with every case log row (domain/tallies.py)",
+    sqlite_with_rowid=False,  # one B-tree, not a table and its key index: fewer pages written per case change
 )
 
 # ----- video intelligence --------------------------------------------------------------------------

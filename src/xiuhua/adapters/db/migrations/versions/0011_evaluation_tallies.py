@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("month", "object_type", "code", "name", name=op.f("pk_evaluation_tallies")),
         comment="per-month evaluation counts, kept up with every case log row (domain/tallies.py)",
+        sqlite_with_rowid=False,
     )
     # A database with cases gets its tallies from the log, month by month (the same code as
     # `xiuhua evaluation rebuild-tallies`).
