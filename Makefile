@@ -26,6 +26,7 @@ setup: $(STAMP) $(VENDOR)
 # The browser tests drive Debian's chromium (never a browser downloaded by Playwright).
 browser:
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	@fc-list :lang=zh | grep -q . || (apt-get update && apt-get install -y fonts-wqy-microhei)  # 中文 in screenshots
 
 demo: setup
 	$(BIN)/xiuhua demo

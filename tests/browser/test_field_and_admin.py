@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from tests.browser.conftest import SH, Pages, Site
 from tests.browser.test_journeys import GPS, png
@@ -79,3 +80,36 @@ def test_evaluation_ranks_drills_down_and_shows_the_ledger(pages: Pages) -> None
     page.select_option("#pick select[name=object_type]", "department")
     page.click("#pick button[type=submit]")
     page.wait_for_function("document.querySelector('#ranking thead').textContent.includes('按期处置率')")
+
+
+def test_a_period_is_downloaded_frozen_appealed_and_decided(pages: Pages) -> None:
+    today = datetime.now(SH).date()
+    period = f"{today - timedelta(days=2)}~{today - timedelta(days=1)}"  # the simulated days, both ended
+    page = pages.open("leader", f"/console/evaluation.html?period={period}&object_type=department")
+    page.wait_for_selector("body[data-ready]")
+    assert "尚未冻结" in (page.locator("#frozen-state").text_content() or "")
+    with page.expect_download() as download:
+        page.click("#download-xlsx")
+    assert download.value.suggested_filename == f"evaluation-{period}.xlsx"
+    assert Path(download.value.path()).read_bytes()[:2] == b"PK"
+    page.click("#freeze")
+    page.wait_for_function("document.getElementById('frozen-state').textContent.includes('第 1 版')")
+    assert page.locator("#freeze").is_hidden()
+    # A department with a case still open at the end has a deduction on 结案率 it may appeal.
+    rates = page.locator("#ranking tbody a[data-indicator=close_rate]")
+    values = rates.all_text_contents()
+    below = next(i for i, v in enumerate(values) if v not in ("100.0%", "—"))
+    rates.nth(below).click()
+    appeal = page.locator("#drill form.appeal").first
+    appeal.locator("input[name=reason]").fill("该路段施工封闭，无法进入处置")
+    appeal.locator("button[type=submit]").click()
+    page.wait_for_selector("#appeals tbody tr[data-status=pending]")
+    pages.shot(page, "appeal-pending")
+    row = page.locator("#appeals tbody tr[data-status=pending]").first
+    row.locator("input[name=decision]").fill("情况属实")
+    row.locator("button.approve").click()
+    page.wait_for_function("document.getElementById('frozen-state').textContent.includes('第 2 版')")
+    page.wait_for_selector("#appeals tbody tr[data-status=approved]")
+    assert "已冻结（第 2 版）" in (page.locator("#summary").text_content() or "")
+    assert page.errors == []  # type: ignore[attr-defined]
+    pages.shot(page, "appeal-approved")

@@ -170,10 +170,13 @@ def test_every_value_drills_down_to_its_cases(city: City, march: dict[str, str])
     found = ev.drill(ev.Drill("2026-03", "district", "410202", "close_rate"), city.uow)
     assert found.numerator_cases == sorted([m["a"], m["b"], m["c"]])
     assert found.denominator_cases == sorted([m["a"], m["b"], m["c"], m["d"]])
+    assert found.deducted_cases == [m["d"]]  # due but not closed
     late = ev.drill(ev.Drill("2026-03", "department", WATER, "on_time_disposal_rate"), city.uow)
     assert late.numerator_cases == sorted([m["a"], m["c"]])
+    assert late.deducted_cases == sorted([m["b"], m["d"]])
     rework = ev.drill(ev.Drill("2026-03", "department", WATER, "rework_rate"), city.uow)
-    assert rework.numerator_cases == [m["c"]]
+    assert rework.numerator_cases == [m["c"]] and rework.deducted_cases == [m["c"]]  # lower is better
+    assert ev.drill(ev.Drill("2026-03", "department", WATER, "filed_score"), city.uow).deducted_cases == []
     checks = ev.drill(ev.Drill("2026-03", "supervisor", SUPERVISOR, "check_on_time_rate"), city.uow)
     assert checks.denominator_cases == sorted([m["a"], m["b"], m["c"], m["c"]])
     result = _evaluate(city)

@@ -672,6 +672,8 @@ class Drilled:
     denominator: str | None
     numerator_cases: list[str]
     denominator_cases: list[str]
+    deducted_cases: list[str]
+    """Cases that lower a rate: outside the numerator of a rate where higher is better, in it where lower is."""
 
 
 def drill(cmd: Drill, uow: UnitOfWork) -> Drilled:
@@ -684,8 +686,11 @@ def drill(cmd: Drill, uow: UnitOfWork) -> Drilled:
         inputs = read_inputs(uow.evaluation, period)
         found = {name: _cases_for(uow, inputs, kind, cmd.object_code, name, start, end)
                  for name in filter(None, (ind.numerator, ind.denominator))}  # fmt: skip
-    return Drilled(ind.code, ind.name, ind.numerator, ind.denominator, found[ind.numerator],
-                   found[ind.denominator] if ind.denominator else [])  # fmt: skip
+    numerator, denominator = found[ind.numerator], found[ind.denominator] if ind.denominator else []
+    deducted: list[str] = []
+    if ind.kind is IndicatorKind.RATE:
+        deducted = sorted(set(denominator) - set(numerator)) if ind.higher_is_better else numerator
+    return Drilled(ind.code, ind.name, ind.numerator, ind.denominator, numerator, denominator, deducted)
 
 
 def _cases_for(
@@ -788,9 +793,7 @@ def file_appeal(cmd: FileAppeal, uow: UnitOfWork, clock: Clock) -> int:
             "evaluation.not_appealable", f"只能对部门或区域的比率指标申诉，“{ind.name}”不可申诉", indicator=ind.code
         )
     drilled = drill(Drill(cmd.period, kind.value, cmd.object_code, ind.code), uow)
-    in_num, in_den = cmd.case_no in drilled.numerator_cases, cmd.case_no in drilled.denominator_cases
-    deducted = in_num if not ind.higher_is_better else (in_den and not in_num)
-    if not deducted:
+    if cmd.case_no not in drilled.deducted_cases:
         raise InvalidInputError(
             "evaluation.not_a_deduction",
             f"案件 {cmd.case_no} 未使 {cmd.object_code} 的“{ind.name}”扣分，无需申诉",
@@ -882,6 +885,12 @@ def _value(result: EvaluationResult, object_type: str, code: str, ind: str) -> f
         if row.code == code:
             return row.values.get(ind)
     return None
+
+
+def list_appeals(period: str, uow: UnitOfWork) -> list[dict[str, Any]]:
+    """A period's appeals, oldest first, with their decisions."""
+    with uow:
+        return uow.evaluation.appeals(Period.parse(period).key)
 
 
 def audit_trail(period: str, uow: UnitOfWork) -> list[dict[str, Any]]:

@@ -232,7 +232,13 @@ def get_rating(case_no: CaseNo, user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
 
 # ----- evaluation (read only) -----------------------------------------------------------------------
 Evaluator = Annotated[Principal, Depends(require_roles(Role.LEADER, Role.SHIFT_LEADER, Role.ADMIN))]
-PeriodText = Annotated[str, Path(pattern=r"^[0-9]{4}(-[0-9]{2}|-Q[1-4]|-H[12])?$", description="考核期，如 2026-11")]
+PeriodText = Annotated[
+    str,
+    Path(
+        pattern=r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?|-W[0-9]{2}|-Q[1-4])?(~[0-9]{4}-[0-9]{2}-[0-9]{2})?$",
+        description="考核期：2026-11、2026-11-05、2026-W45、2026-Q4、2026 或 2026-11-01~2026-11-15",
+    ),
+]
 ObjectCode = Annotated[str, Query(pattern=r"^[0-9A-Za-z_.\-]{1,64}$")]
 
 
@@ -245,7 +251,7 @@ def evaluation_ranking(
         "period": result.period, "first_day": result.first_day, "last_day": result.last_day,
         "scheme_version": result.scheme_version, "revision": result.revision, "cases": result.cases,
         "object_type": object_type.value, "object_label": object_type.label,
-        "indicators": [{"code": i.code, "name": i.name} for i in INDICATORS[object_type]],
+        "indicators": [{"code": i.code, "name": i.name, "kind": i.kind.value} for i in INDICATORS[object_type]],
         "objects": [asdict(o) for o in result.objects.get(object_type.value, [])][:200],
         "hotspots": [asdict(h) for h in result.hotspots[:20]],
     }  # fmt: skip

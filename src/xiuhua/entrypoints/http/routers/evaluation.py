@@ -88,8 +88,16 @@ def freeze(period: PeriodText, user: Decider, ctx: Ctx) -> dict[str, Any]:
 
 @router.get("/{period}/audit", summary="某时段的冻结、申诉与审批记录")
 def audit(period: PeriodText, user: Evaluator, uow: UowDep) -> list[dict[str, Any]]:
-    return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
-            for row in evaluation.audit_trail(period, uow)]  # fmt: skip
+    return [_plain(row) for row in evaluation.audit_trail(period, uow)]
+
+
+@router.get("/{period}/appeals", summary="某时段的申诉及审批结果")
+def appeals(period: PeriodText, user: Evaluator, uow: UowDep) -> list[dict[str, Any]]:
+    return [_plain(row) for row in evaluation.list_appeals(period, uow)]
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
 
 
 class AppealIn(BaseModel):
