@@ -30,10 +30,10 @@ from xiuhua.adapters.db.case_repository import _row as case_row
 from xiuhua.adapters.db.case_repository import log_row, write_tallies
 from xiuhua.adapters.db.repositories import upsert
 from xiuhua.domain.case import Case
-from xiuhua.domain.tallies import Key, TallyState, advance
+from xiuhua.domain.tallies import FILING_ACTIONS, Key, TallyState, advance
 
 _PAD = 9  # digits of the log sequence prefixed to a value so that MAX/MIN pick the latest/earliest row
-FILING_ACTIONS = ("file", "self_dispose")
+
 _BATCH = 2000
 
 
