@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from xiuhua.domain.org import ClassKind, ClassSelector, Organization, OrgKind, OrgLevel
 
 _LEVEL_RANK = {OrgLevel.STREET: 0, OrgLevel.DISTRICT: 1, OrgLevel.CITY: 2}
+_REMEMBERED = 100_000  # answers kept per router before starting afresh
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +28,18 @@ class Router:
     def __init__(self, rules: Sequence[RoutingRule], organizations: Sequence[Organization]) -> None:
         self.rules = sorted(rules, key=lambda r: -r.priority)
         self.departments = [o for o in organizations if o.kind is OrgKind.DEPARTMENT]
+        # The answer depends only on the arguments and this router's fixed rules: remembered per place and class.
+        self._answers: dict[tuple[ClassKind, str, tuple[str, ...]], str | None] = {}
 
     def suggest(self, kind: ClassKind, code: str, region_codes: Sequence[str]) -> str | None:
+        key = (kind, code, tuple(region_codes))
+        if key not in self._answers:
+            if len(self._answers) >= _REMEMBERED:
+                self._answers.clear()
+            self._answers[key] = self._suggest(kind, code, key[2])
+        return self._answers[key]
+
+    def _suggest(self, kind: ClassKind, code: str, region_codes: Sequence[str]) -> str | None:
         places = set(region_codes)
         for rule in self.rules:
             if rule.selector.matches(kind, code) and (rule.region_code is None or rule.region_code in places):

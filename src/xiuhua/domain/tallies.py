@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -60,6 +61,12 @@ EVENT_COUNTS: dict[str, dict[str, tuple[tuple[str, ...], bool]]] = {
     },
 }
 
+_EVENTS_OF: dict[str, list[tuple[str, str, bool]]] = {}  # action → (post, count, on time only)
+for _kind, _spec in EVENT_COUNTS.items():
+    for _name, (_actions, _on_time_only) in _spec.items():
+        for _action in _actions:
+            _EVENTS_OF.setdefault(_action, []).append((_kind, _name, _on_time_only))
+
 REGION_COUNTS = ("filed", "public_verified", "due_to_close", "closed", "closed_on_time", "overdue_closed", "reworked",
                  "returned", "extended", "parked", "urged", "self_disposed", "repeated")  # fmt: skip
 DEPARTMENT_COUNTS = ("dispatched", "to_dispose", "disposed", "disposed_on_time", "closed", "reworked", "overdue",
@@ -77,7 +84,13 @@ Key = tuple[str, str, str, str]
 
 def month_of(at: datetime) -> str:
     """The local (Asia/Shanghai) month of an instant, as YYYY-MM."""
-    return f"{at.astimezone(TZ):%Y-%m}"
+    return _month_of_hour(int(at.timestamp()) // 3600)
+
+
+@lru_cache(maxsize=1 << 12)
+def _month_of_hour(hour: int) -> str:
+    """Per hour since the epoch: the zone's offsets (daylight time included, 1986–1991) are whole hours."""
+    return f"{datetime.fromtimestamp(hour * 3600, TZ):%Y-%m}"
 
 
 def place_key(district: str, street: str, community: str, grid: str | None) -> str:
@@ -236,10 +249,9 @@ def events(entry: LogEntry) -> Counter[tuple[str, str, str]]:
     out: Counter[tuple[str, str, str]] = Counter()
     action = entry.action.value
     if entry.actor not in NOT_STAFF:
-        for kind, spec in EVENT_COUNTS.items():
-            for name, (actions, on_time_only) in spec.items():
-                if action in actions and (not on_time_only or entry.on_time is True):
-                    out[(kind, entry.actor, name)] += 1
+        for kind, name, on_time_only in _EVENTS_OF.get(action, ()):
+            if not on_time_only or entry.on_time is True:
+                out[(kind, entry.actor, name)] += 1
     returned = action == "approve" and entry.from_state is not None and entry.from_state.value == "return_requested"
     if returned and (department := entry.data.get("department")):
         out[("department", str(department), "returned")] += 1
