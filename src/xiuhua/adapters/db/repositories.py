@@ -65,6 +65,7 @@ class RegionRepository:
         upsert(self.conn, t.regions, rows, ["code"])
 
     def set_populations(self, populations: dict[str, int]) -> None:
+        """Set the residents of the given regions (code → number)."""
         for code, n in sorted(populations.items()):
             self.conn.execute(update(t.regions).where(t.regions.c.code == code).values(population=n))
 
