@@ -61,11 +61,11 @@ EVENT_COUNTS: dict[str, dict[str, tuple[tuple[str, ...], bool]]] = {
     },
 }
 
-_EVENTS_OF: dict[str, list[tuple[str, str, bool]]] = {}  # action → (post, count, on time only)
+EVENTS_OF: dict[str, list[tuple[str, str, bool]]] = {}  # action → (post, count, on time only)
 for _kind, _spec in EVENT_COUNTS.items():
     for _name, (_actions, _on_time_only) in _spec.items():
         for _action in _actions:
-            _EVENTS_OF.setdefault(_action, []).append((_kind, _name, _on_time_only))
+            EVENTS_OF.setdefault(_action, []).append((_kind, _name, _on_time_only))
 
 REGION_COUNTS = ("filed", "public_verified", "due_to_close", "closed", "closed_on_time", "overdue_closed", "reworked",
                  "returned", "extended", "parked", "urged", "self_disposed", "repeated")  # fmt: skip
@@ -249,7 +249,7 @@ def events(entry: LogEntry) -> Counter[tuple[str, str, str]]:
     out: Counter[tuple[str, str, str]] = Counter()
     action = entry.action.value
     if entry.actor not in NOT_STAFF:
-        for kind, name, on_time_only in _EVENTS_OF.get(action, ()):
+        for kind, name, on_time_only in EVENTS_OF.get(action, ()):
             if not on_time_only or entry.on_time is True:
                 out[(kind, entry.actor, name)] += 1
     returned = action == "approve" and entry.from_state is not None and entry.from_state.value == "return_requested"

@@ -47,6 +47,7 @@ from xiuhua.domain.scoring import (
 from xiuhua.domain.tallies import (
     DEPARTMENT_COUNTS,
     EVENT_COUNTS,
+    EVENTS_OF,
     HOTSPOT,
     HOTSPOT_DEGREES,
     MISSED,
@@ -308,11 +309,10 @@ def counts_from_log(inputs: Inputs) -> Counts:
     for actor, action, _state, on_time, n in inputs.events:
         if actor in NOT_STAFF:
             continue
-        for kind, spec in EVENT_COUNTS.items():
-            for name, (actions, on_time_only) in spec.items():
-                if action in actions and (not on_time_only or on_time is True):
-                    bucket = out[kind].setdefault(actor, {})
-                    bucket[name] = bucket.get(name, 0) + n
+        for kind, name, on_time_only in EVENTS_OF.get(action, ()):
+            if not on_time_only or on_time is True:
+                bucket = out[kind].setdefault(actor, {})
+                bucket[name] = bucket.get(name, 0) + n
     return out
 
 
