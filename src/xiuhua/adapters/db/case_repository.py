@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Connection, Row, and_, bindparam, func, or_, select, update
@@ -26,7 +27,13 @@ _METRES_PER_DEGREE = 111_320.0
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+    return _utc_text(moment) if moment else None
+
+
+@lru_cache(maxsize=1 << 14)  # a case's step times are written again with every change of the case
+def _utc_text(moment: datetime) -> str:
+    """The instant in UTC, ISO 8601: equal instants give equal text whatever zone they came in."""
+    return moment.astimezone(UTC).isoformat()
 
 
 def _dt(text: str | None) -> datetime | None:
