@@ -15,13 +15,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import shapely
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from tests.conftest import PG_URL, fresh_pg_database
-from xiuhua.adapters import holidays
+from xiuhua.adapters import holidays, packagedata
 from xiuhua.adapters.clock import FakeClock
 from xiuhua.adapters.db.engine import make_engine, recreate_database, upgrade
 from xiuhua.adapters.db.uow import SqlUnitOfWork
@@ -41,16 +42,28 @@ PASSWORD = "Xiuhua2026demo"
 FAST_RULES = accounts.AuthRules(
     Lockout(threshold=3, minutes=15), hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 )
-HERE = {"lon": 114.3455, "lat": 34.807, "address": "龙亭公园东门", "community_code": "410202001009"}
+HERE = {"lon": 114.34902, "lat": 34.81873, "address": "龙亭公园东门", "community_code": "410202001009"}
+THERE = {"lon": 114.35963, "lat": 34.79699, "address": "顺河某路", "community_code": "410203001010"}  # 顺河回族区
 DISTRICT_DISPATCHER = "dispatcher_410202"
 SUPERVISOR = "supervisor_410202001"
 OTHER_SUPERVISOR = "supervisor_410203001"
+
+
+def store_outlines(uow: SqlUnitOfWork) -> None:
+    """The demo city's district, street and community outlines (reports are located by them), no unit grids."""
+    features = packagedata.read_features(packagedata.DEMO_GEOMETRY)
+    with uow:
+        known = uow.regions.codes()
+        shapes = [(f["properties"]["code"], shapely.geometry.shape(f["geometry"]), True, "demo") for f in features]
+        uow.geo.put_region_shapes([s for s in shapes if s[0] in known])
+        uow.commit()
 
 
 def build_city(engine: Engine) -> None:
     upgrade(engine)
     uow = SqlUnitOfWork(engine)
     build_demo(demo_sources(geometry=False), uow, load_policy(uow, holidays.statutory_days).timing.calendar)
+    store_outlines(uow)
     with uow:
         usernames = [s.username for s in uow.staff.all()]
     accounts.ensure_staff_logins(usernames, PASSWORD, uow, FakeClock(START), FAST_RULES)

@@ -78,7 +78,7 @@ def test_filters_and_cursor_pages(api: Api) -> None:
     assert api.get("/api/v1/cases?region=410203", "dispatcher1").json()["items"] == []
     assert api.get("/api/v1/cases?source=hotline", "dispatcher1").json()["items"] == []
     assert api.get("/api/v1/cases?overdue=true", "dispatcher1").json()["items"] == []
-    inside = api.get("/api/v1/cases?bbox=114.34,34.80,114.35,34.81", "dispatcher1").json()["items"]
+    inside = api.get("/api/v1/cases?bbox=114.34,34.81,114.36,34.83", "dispatcher1").json()["items"]
     assert len(inside) == 6
     assert api.get("/api/v1/cases?bbox=100,20,101,21", "dispatcher1").json()["items"] == []
     since = api.get("/api/v1/cases?reported_from=2026-03-03T09:00:00%2B08:00", "dispatcher1").json()["items"]

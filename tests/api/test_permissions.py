@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import DISTRICT_DISPATCHER, OTHER_SUPERVISOR, SUPERVISOR, Api
+from tests.api.conftest import DISTRICT_DISPATCHER, OTHER_SUPERVISOR, SUPERVISOR, THERE, Api
 from tests.api.helpers import HANDLER, OTHER_HANDLER, add_district_staff, body_for, case_in
 
 OTHER_DISPATCHER = "dispatcher_410203"
@@ -90,7 +90,7 @@ def test_citizens_act_on_nothing_and_see_only_their_own_reports(api: Api) -> Non
 
 def test_lists_and_queues_keep_to_the_scope(api: Api) -> None:
     here = case_in(api, "dispatched")  # 龙亭区, water company
-    there = api.report("acceptor1", lon=114.36, lat=34.79, address="顺河某路", community_code="410203001010")
+    there = api.report("acceptor1", **THERE)
     assert there.status_code == 201, there.text
     there_no = there.json()["case_no"]
 

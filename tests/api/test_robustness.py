@@ -9,6 +9,7 @@ import pytest
 from tests.api.conftest import HERE, SUPERVISOR, Api
 from tests.api.helpers import upload
 from xiuhua.adapters.db.uow import SqlUnitOfWork
+from xiuhua.adapters.geo.crs import Crs, from_wgs84
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -111,10 +112,11 @@ def test_bad_actions_and_routes(sqlite_api: Api) -> None:
 
 
 def test_gcj02_coordinates_are_stored_as_wgs84(sqlite_api: Api) -> None:
-    r = sqlite_api.report(lon=114.3517, lat=34.8083, crs="gcj02")
+    gcj_lon, gcj_lat = from_wgs84(HERE["lon"], HERE["lat"], Crs.GCJ02)
+    r = sqlite_api.report(lon=gcj_lon, lat=gcj_lat, crs="gcj02")
     assert r.status_code == 201, r.text
     detail = sqlite_api.get(f"/api/v1/cases/{r.json()['case_no']}", "acceptor1").json()
-    assert abs(detail["lon"] - 114.3517) > 1e-4 and abs(detail["lon"] - 114.3517) < 0.02
+    assert abs(detail["lon"] - HERE["lon"]) < 1e-6 and abs(detail["lat"] - HERE["lat"]) < 1e-6
 
 
 def test_docs_work_offline(sqlite_api: Api) -> None:

@@ -6,11 +6,17 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from tests.api.conftest import DISTRICT_DISPATCHER, Api
+from tests.api.conftest import DISTRICT_DISPATCHER, HERE, THERE, Api
 from tests.api.helpers import HANDLER, OTHER_HANDLER, case_in
+from xiuhua.adapters import holidays
 from xiuhua.adapters.clock import FakeClock
 from xiuhua.adapters.db.uow import SqlUnitOfWork
+from xiuhua.domain.case import SYSTEM_ACTOR, Location
+from xiuhua.domain.org import ClassKind
+from xiuhua.domain.workflow import Source
+from xiuhua.services.cases import ReportCase, report_case
 from xiuhua.services.outbox import GAP_WAIT, Event, OutboxReader
+from xiuhua.services.policy import load_policy
 
 
 def events_seen(api: Api, user: str, replay: int = 100, **params: str) -> list[dict[str, object]]:
@@ -28,7 +34,7 @@ def events_seen(api: Api, user: str, replay: int = 100, **params: str) -> list[d
 
 def test_stream_is_filtered_by_scope(api: Api) -> None:
     here = case_in(api, "dispatched")  # 龙亭区, disposed by the water company
-    there = api.report("acceptor1", lon=114.36, lat=34.79, address="顺河某路", community_code="410203001010")
+    there = api.report("acceptor1", **THERE)
     there_no = there.json()["case_no"]
     city = events_seen(api, "dispatcher1")
     assert [(e["case_no"], e["type"]) for e in city] == [
@@ -61,8 +67,10 @@ def test_citizens_accounts_stay_out_of_the_stream(api: Api) -> None:
 
 
 def test_machine_reports_raise_alarms(api: Api) -> None:
-    r = api.report("acceptor1", source="sensor", kind="component", class_code="01001")
-    assert r.status_code == 201, r.text
+    uow = SqlUnitOfWork(api.engine)
+    where = Location(HERE["lon"], HERE["lat"], HERE["address"], "410202", "410202001", HERE["community_code"])
+    cmd = ReportCase(SYSTEM_ACTOR, Source.SENSOR, ClassKind.COMPONENT, "01001", where, "井盖位移告警")
+    assert report_case(cmd, uow, api.clock, load_policy(uow, holidays.statutory_days)).created
     types = [e["type"] for e in events_seen(api, "leader")]
     assert types == ["case.reported", "alarm.raised"]
 

@@ -215,3 +215,50 @@ def test_a_broker_restart_in_the_middle_of_a_burst_loses_nothing_acknowledged(
         running.stop()
     assert pipeline.count(t.sensing_dead_letters) == 0
     assert running.subscriber.acked >= total - 1000  # some deliveries were acknowledged on the first connection
+
+
+def test_a_poison_message_is_dead_lettered_and_intake_goes_on_across_a_restart(
+    broker: BrokerSettings, pipeline: Pipeline
+) -> None:
+    """Deeply nested payloads between good messages of three devices: the good ones are stored, the poison
+    ones dead-lettered with their reason and acknowledged, so a restarted ingest does not get them again."""
+    now = datetime.now(UTC) - timedelta(minutes=5)
+    devices = (("manhole", "MH-1", {"tilt_deg": 1.0}), ("bin", "BIN-1", {"fill_pct": 20.0}),
+               ("dust", "DUST-1", {"pm10": 60.0}))  # fmt: skip
+    arrays = b"[" * 20_000 + b"]" * 20_000
+    objects = b'{"a":' * 6_700 + b"1" + b"}" * 6_700
+    messages: list[tuple[str, bytes]] = []
+    for k in range(30):
+        kind, code, values = devices[k % 3]
+        messages.append((pipeline.topic(kind, code), message(code, now + timedelta(seconds=k), **values)))
+        if k == 10:
+            messages.append((pipeline.topic("dust", "DUST-1"), arrays))
+        if k == 20:
+            messages.append((pipeline.topic("bin", "BIN-1"), objects))
+    first = pipeline.run(broker)
+    errors: list[Exception] = []
+    first.subscriber.on_error = errors.append
+    try:
+        publish(broker, messages)
+        assert wait_for(lambda: pipeline.count(t.sensing_readings) == 30 and first.subscriber.acked == 32), (
+            pipeline.count(t.sensing_readings), first.subscriber.acked, errors[:1],
+        )  # fmt: skip
+    finally:
+        first.stop()
+    assert errors == []
+    letters, counts = sensing.list_dead_letters(pipeline.rt.uow())
+    assert counts == {"too_deep": 2}
+    assert {(x.topic, x.device_code) for x in letters} == {
+        (pipeline.topic("dust", "DUST-1"), None), (pipeline.topic("bin", "BIN-1"), None),
+    }  # fmt: skip
+    assert all(x.message and x.payload[:1] in "[{" for x in letters)
+    # a restart resumes the same session: nothing comes back, and what is sent next is stored
+    second = pipeline.run(broker)
+    try:
+        later = now + timedelta(minutes=1)
+        publish(broker, [(pipeline.topic("dust", "DUST-1"), message("DUST-1", later, pm10=61.0))])
+        assert wait_for(lambda: pipeline.count(t.sensing_readings) == 31)
+        time.sleep(0.5)
+    finally:
+        second.stop()
+    assert second.subscriber.acked == 1 and pipeline.count(t.sensing_dead_letters) == 2

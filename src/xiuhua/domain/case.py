@@ -231,6 +231,7 @@ class Params:
     duplicate_of: str | None = None
     attachments: tuple[str, ...] = ()
     suggested_department: str | None = None
+    outside_jurisdiction: bool = False  # a city-wide dispatch beyond the department's jurisdiction
 
 
 @dataclass(eq=False)
@@ -246,7 +247,8 @@ class Case:
     reporter: str = ""  # a staff username, or a citizen's name
     reporter_phone: str | None = None
     component_id: str | None = None
-    idempotency_key: str | None = None
+    idempotency_key: str | None = None  # scoped (domain/idempotency.py)
+    request_digest: str | None = None  # what the report said, to refuse the same key for another report
     id: int | None = None
     version: int = 0
     state: State = INITIAL
@@ -475,6 +477,8 @@ def _dispatch(case: Case, p: Params, now: datetime, timing: Timing, actor: str) 
     data: dict[str, Any] = {"department": p.department_code}
     if p.suggested_department:
         data["suggested"] = p.suggested_department
+    if p.outside_jurisdiction:
+        data["outside_jurisdiction"] = True
     return data
 
 

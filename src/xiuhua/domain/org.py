@@ -182,6 +182,10 @@ class Organization:
     def regions_served(self) -> tuple[str, ...]:
         return self.jurisdiction or (self.region_code,)
 
+    def serves(self, region_codes: tuple[str, ...]) -> bool:
+        """Whether a place (its city, district, street and community codes) lies in this unit's jurisdiction."""
+        return not set(self.regions_served).isdisjoint(region_codes)
+
 
 class Role(StrEnum):
     SUPERVISOR = "supervisor"  # 监督员

@@ -5,7 +5,8 @@ Pure: no I/O, no clock; every time-dependent function takes ``now`` (aware UTC).
 
 A message is JSON: ``{"device": "DUST-0001", "ts": "2026-03-03T01:00:00Z" | epoch seconds,
 "values": {"pm10": 160.0, "pm25": 80.0}, "alarm": false}``. ``device`` may be left out when the topic's
-last level names the device.
+last level names the device. A payload over ``MAX_PAYLOAD_BYTES`` or nested deeper than ``MAX_PAYLOAD_DEPTH``
+is refused before it is parsed.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ from xiuhua.domain.org import ClassKind
 
 CHINA = timedelta(hours=8)  # Asia/Shanghai has no daylight saving: local hours are UTC+8
 MAX_FIELDS = 3
+MAX_PAYLOAD_BYTES = 64 * 1024
+"""The largest message taken (a reading is a few hundred bytes; a gateway's batch is sent as separate messages)."""
+MAX_PAYLOAD_DEPTH = 16
+"""The deepest nesting of arrays and objects taken (a message needs 2); checked by a scan before parsing, since
+the JSON parser recurses once per level."""
 _DEVICE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}")
 
 
@@ -193,23 +199,29 @@ class Rejection(StrEnum):
     """Why a message went to the dead-letter table."""
 
     MALFORMED = "malformed"  # 格式错误
+    TOO_LARGE = "too_large"  # 消息过大
+    TOO_DEEP = "too_deep"  # 嵌套过深
     UNKNOWN_DEVICE = "unknown_device"  # 未登记设备
     INACTIVE_DEVICE = "inactive_device"  # 设备已停用
     MISSING_FIELD = "missing_field"  # 缺少读数
     OUT_OF_RANGE = "out_of_range"  # 读数超出量程
     STALE = "stale"  # 时间过旧
     FUTURE = "future"  # 时间超前
+    FAILED = "failed"  # 处理失败: it could not be ingested even alone (the error is kept with it)
 
     @property
     def label(self) -> str:
         return {
             "malformed": "格式错误",
+            "too_large": "消息过大",
+            "too_deep": "嵌套过深",
             "unknown_device": "未登记设备",
             "inactive_device": "设备已停用",
             "missing_field": "缺少读数",
             "out_of_range": "读数超出量程",
             "stale": "时间过旧",
             "future": "时间超前",
+            "failed": "处理失败",
         }[self.value]
 
 
@@ -232,14 +244,64 @@ class RawMessage:
     alarm: bool
 
 
-def decode_message(payload: bytes, topic: str = "") -> RawMessage:
-    """Parse one message's JSON; raises MessageRejectedError(MALFORMED)."""
+_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
+"""A JSON string (to skip: brackets inside it do not nest; an unclosed one runs to the end), or a bracket."""
 
+
+def nesting_depth(payload: bytes, stop_above: int = MAX_PAYLOAD_DEPTH) -> int:
+    """How deep arrays and objects nest in ``payload`` (scanned, not parsed: any bytes will do), counting no
+    further than ``stop_above + 1``."""
+    depth = deepest = 0
+    for token in _TOKEN.finditer(payload):
+        match token.group():
+            case b"[" | b"{":
+                depth += 1
+                if depth > deepest:
+                    deepest = depth
+                    if deepest > stop_above:
+                        break
+            case b"]" | b"}":
+                depth = max(depth - 1, 0)
+    return deepest
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+def _no_constant(text: str) -> Any:
+    raise ValueError(text)  # NaN, Infinity and -Infinity are not JSON
+
+
+def decode_message(payload: bytes, topic: str = "", limits: Limits | None = None) -> RawMessage:
+    """Parse one message's JSON; raises MessageRejectedError (TOO_LARGE, TOO_DEEP, MALFORMED), never anything
+    else, whatever the bytes."""
+    limits = limits or DEFAULT_LIMITS
+    if len(payload) > limits.max_bytes:
+        raise MessageRejectedError(
+            Rejection.TOO_LARGE, f"消息过大：{len(payload)} 字节，上限 {limits.max_bytes} 字节"
+        )
+    brackets = payload.count(b"[") + payload.count(b"{")  # fewer brackets than the limit cannot nest deeper
+    if brackets > limits.max_depth and nesting_depth(payload, limits.max_depth) > limits.max_depth:
+        raise MessageRejectedError(Rejection.TOO_DEEP, f"消息嵌套过深：超过 {limits.max_depth} 层")
+    try:
+        return _decode(payload, topic)
+    except MessageRejectedError:
+        raise
+    except Exception as exc:  # a message is data: no failure of parsing it may stop the intake
+        raise MessageRejectedError(Rejection.MALFORMED, f"消息格式错误：无法解析（{type(exc).__name__}）") from None
+
+
+def _decode(payload: bytes, topic: str) -> RawMessage:
     def bad(why: str, device: str | None = None) -> MessageRejectedError:
         return MessageRejectedError(Rejection.MALFORMED, f"消息格式错误：{why}", device)
 
     try:
-        data = json.loads(payload)
+        text = payload.decode("utf-8")  # strict: json.loads would let encoded surrogates through
+        data = json.loads(text, parse_float=_finite, parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError):
         raise bad("不是 JSON") from None
     if not isinstance(data, dict):
@@ -256,6 +318,13 @@ def decode_message(payload: bytes, topic: str = "") -> RawMessage:
     return RawMessage(device, _parse_ts(data.get("ts"), device), values, alarm)
 
 
+def _shown(value: Any, limit: int = 40) -> str:
+    """A value as quoted in a rejection: short, with no NUL or lone surrogate (the text is stored)."""
+    text = value if isinstance(value, str) else repr(value)
+    text = text[:limit] + ("…" if len(text) > limit else "")
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
 def _parse_ts(ts: Any, device: str) -> datetime:
     try:
         if isinstance(ts, bool):
@@ -267,18 +336,21 @@ def _parse_ts(ts: Any, device: str) -> datetime:
         else:
             raise ValueError(ts)
     except (ValueError, OverflowError, OSError):
-        raise MessageRejectedError(Rejection.MALFORMED, f"消息格式错误：时间“{ts}”无效", device) from None
+        raise MessageRejectedError(Rejection.MALFORMED, f"消息格式错误：时间“{_shown(ts)}”无效", device) from None
     if moment.tzinfo is None:
-        raise MessageRejectedError(Rejection.MALFORMED, f"消息格式错误：时间“{ts}”缺少时区", device)
+        raise MessageRejectedError(Rejection.MALFORMED, f"消息格式错误：时间“{_shown(ts)}”缺少时区", device)
     return moment.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """How old or how far ahead of the receiving clock a reading may be."""
+    """How old or how far ahead of the receiving clock a reading may be; how large and deeply nested a
+    message may be (bytes, levels)."""
 
     max_age: timedelta = timedelta(hours=24)
     max_ahead: timedelta = timedelta(minutes=5)
+    max_bytes: int = MAX_PAYLOAD_BYTES
+    max_depth: int = MAX_PAYLOAD_DEPTH
 
 
 DEFAULT_LIMITS = Limits()
@@ -306,14 +378,25 @@ def check_reading(
                 raise MessageRejectedError(Rejection.MISSING_FIELD, f"缺少读数“{f.label}”（{f.name}）", raw.device_code)
             out.append(None)
             continue
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise MessageRejectedError(Rejection.MALFORMED, f"读数“{f.label}”应为数值：{value!r}", raw.device_code)
-        if not f.low <= value <= f.high:
+        number = math.nan if isinstance(value, bool) or not isinstance(value, int | float) else _float(value)
+        if math.isnan(number):
             raise MessageRejectedError(
-                Rejection.OUT_OF_RANGE, f"{f.label} {value}{f.unit} 超出量程 {f.low}–{f.high}", raw.device_code
+                Rejection.MALFORMED, f"读数“{f.label}”应为数值：{_shown(value)}", raw.device_code
             )
-        out.append(float(value))
+        if not f.low <= number <= f.high:
+            raise MessageRejectedError(
+                Rejection.OUT_OF_RANGE, f"{f.label} {_shown(number)}{f.unit} 超出量程 {f.low}–{f.high}", raw.device_code
+            )
+        out.append(number)
     return tuple(out)
+
+
+def _float(value: float) -> float:
+    """As a float; an integer too large for one is infinite (and so out of any range)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 @dataclass(frozen=True, slots=True)

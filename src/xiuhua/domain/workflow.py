@@ -57,6 +57,25 @@ SOURCE_LABELS = {
 }
 
 
+_S = Source
+REPORTING_SOURCES: dict[Role, tuple[Source, ...]] = {
+    Role.SUPERVISOR: (_S.SUPERVISOR, _S.SELF_DISPOSAL),  # what they find on patrol, or fix on the spot
+    Role.ACCEPTOR: (_S.HOTLINE, _S.PUBLIC, _S.TRANSFER),  # the command center takes calls, letters, hand-overs
+    Role.DISPATCHER: (_S.HOTLINE, _S.PUBLIC, _S.TRANSFER),
+    Role.SHIFT_LEADER: (_S.HOTLINE, _S.PUBLIC, _S.TRANSFER, _S.LEADER),  # records a leader's instruction too
+    Role.LEADER: (_S.LEADER,),
+    Role.HANDLER: (_S.TRANSFER,),  # a department hands over a problem it found
+    Role.CITIZEN: (_S.PUBLIC,),
+    Role.SYSTEM: (_S.SENSOR, _S.VIDEO, _S.TRANSFER),  # devices, cameras and business systems
+}
+"""The sources each role may report under: the source follows from who reports (a role claims only its own)."""
+
+
+def reporting_sources(roles: frozenset[Role]) -> tuple[Source, ...]:
+    """The sources these roles may report under, the first being the default."""
+    return tuple(dict.fromkeys(s for role, sources in REPORTING_SOURCES.items() if role in roles for s in sources))
+
+
 class State(StrEnum):
     REPORTED = "reported"  # 待受理
     VERIFYING = "verifying"  # 核实中

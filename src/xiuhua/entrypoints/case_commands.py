@@ -9,8 +9,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from xiuhua.adapters.geo.crs import Crs
 from xiuhua.adapters.tabular import read_table
-from xiuhua.domain.case import Location, Urgency
+from xiuhua.domain.case import Urgency
 from xiuhua.domain.errors import InvalidInputError, NotFoundError
 from xiuhua.domain.evidence import StoredFile
 from xiuhua.domain.org import ClassKind
@@ -25,10 +26,11 @@ from xiuhua.entrypoints.console import (
     reports_errors,
     runtime,
 )
+from xiuhua.services import geography
 from xiuhua.services import policy as policy_service
 from xiuhua.services.actors import load_actor
 from xiuhua.services.audit import verify_log
-from xiuhua.services.cases import ActOnCase, ReportCase, act_on_case, report_case
+from xiuhua.services.cases import ActOnCase, ReportCase, act_on_case, default_source, report_case
 from xiuhua.services.deadlines import sweep
 
 case_app = typer.Typer(help="案件：上报、办理、查看（按角色与管辖范围校验）。", no_args_is_help=True)
@@ -82,11 +84,14 @@ def case_report(
     lon: Annotated[float, typer.Option(help="经度（WGS84）")],
     lat: Annotated[float, typer.Option(help="纬度（WGS84）")],
     address: Annotated[str, typer.Option(help="位置描述")],
-    community: Annotated[str, typer.Option(help="12 位社区代码")],
+    community: Annotated[
+        str | None, typer.Option(help="12 位社区代码（可不填：按坐标确定；填写时须与坐标所在社区一致）")
+    ] = None,
     kind: Annotated[str, typer.Option(help="component（部件）或 matter（事项）")] = "component",
     source: Annotated[
-        str, typer.Option(help="来源：supervisor、public、hotline、video、sensor、leader、transfer、self_disposal")
-    ] = "supervisor",
+        str | None,
+        typer.Option(help="来源：supervisor、public、hotline、leader、transfer、self_disposal（不填按角色）"),
+    ] = None,
     area_class: Annotated[str | None, typer.Option(help="区域类别 A/B/C")] = None,
     urgent: Annotated[bool, typer.Option(help="紧急案件")] = False,
     reporter: Annotated[str, typer.Option(help="举报人（公众举报时）")] = "",
@@ -95,13 +100,15 @@ def case_report(
     photo: Photos = None,
 ) -> None:
     """上报一个问题，打印案件编号、疑似重复与反复发生的案件。"""
-    if len(community) != 12 or not community.isdigit():
+    if community is not None and (len(community) != 12 or not community.isdigit()):
         raise InvalidInputError("case.bad_location", f"社区代码“{community}”应为 12 位数字")
     rt = runtime()
-    location = Location(lon, lat, address, community[:6], community[:9], community, None, area_class)
+    actor = load_actor(rt.uow(), user)
+    locator = geography.load_locator(rt.uow())
+    location = geography.place_report(lon, lat, Crs.WGS84, address, community, area_class, locator)
     cmd = ReportCase(
-        actor=load_actor(rt.uow(), user),
-        source=parse_source(source),
+        actor=actor,
+        source=parse_source(source) if source else default_source(actor),
         kind=ClassKind.parse(kind),
         class_code=code,
         location=location,

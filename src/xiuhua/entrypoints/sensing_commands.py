@@ -28,10 +28,10 @@ from xiuhua.adapters.mqtt.simulator import Mix, SensorSimulator
 from xiuhua.adapters.tabular import read_table
 from xiuhua.bootstrap import Runtime
 from xiuhua.domain.errors import ConflictError, InvalidInputError
-from xiuhua.domain.sensing import CHINA, KINDS
+from xiuhua.domain.sensing import CHINA, KINDS, Rejection
 from xiuhua.entrypoints.console import SkipInvalid, err, export_table, out, print_report, reports_errors, runtime
 from xiuhua.services import bikes, feeds, geography, sensing
-from xiuhua.services.sensing import IngestReport, Locate, Message
+from xiuhua.services.sensing import Ingest, IngestReport, Locate, Message
 
 log = logging.getLogger(__name__)
 
@@ -264,28 +264,31 @@ def bikes_compliance() -> None:
 
 # ----- ingest and simulate -----------------------------------------------------------------------------
 class IngestLoop:
-    """Turns MQTT deliveries into committed batches; counts what it did."""
+    """Turns MQTT deliveries into committed batches (a message that fails even alone is dead-lettered rather
+    than holding back the rest); counts what it did."""
 
-    def __init__(self, rt: Runtime, locate: Locate | None) -> None:
+    def __init__(self, rt: Runtime, locate: Locate | None, ingest: Ingest | None = None) -> None:
         self.rt, self.locate = rt, locate
         self.policy = rt.policy()
+        self.ingest = ingest or self._ingest
         self.total = IngestReport()
+
+    def _ingest(self, messages: Sequence[Message]) -> IngestReport:
+        for _attempt in range(2):
+            try:
+                return sensing.ingest_messages(messages, self.rt.uow(), self.rt.clock, self.policy, self.locate)
+            except ConflictError:  # another ingest process wrote the same alarm at the same moment: retry
+                continue
+        return sensing.ingest_messages(messages, self.rt.uow(), self.rt.clock, self.policy, self.locate)
 
     def __call__(self, batch: Sequence[Delivery]) -> None:
         messages = [Message(d.topic, d.payload) for d in batch]
-        for attempt in range(3):
-            try:
-                report = sensing.ingest_messages(messages, self.rt.uow(), self.rt.clock, self.policy, self.locate)
-                break
-            except ConflictError:  # another ingest process wrote the same alarm at the same moment: retry
-                if attempt == 2:
-                    raise
-        t = self.total
-        t.received += report.received
-        t.stored += report.stored
-        t.rejected.update(report.rejected)
-        t.cases += report.cases
-        t.case_errors += report.case_errors
+        report = sensing.ingest_isolating(messages, self.ingest, self.rt.uow(), self.rt.clock)
+        self.total.add(report)
+        if failed := report.rejected.get(Rejection.FAILED.value):
+            log.warning("%d message(s) could not be ingested and were dead-lettered as failed", failed)
+        for e in report.case_errors:
+            log.warning("alarm without a case: %s", e)
         for c in report.cases:
             log.info("case %s from %s (%s)", c.case_no, c.device_code, c.rule_id)
 

@@ -1,10 +1,11 @@
-"""The one scope check for cases, shared by every entry point."""
+"""The one scope check for cases (and for who may report what, where), shared by every entry point."""
 
 from __future__ import annotations
 
-from xiuhua.domain.case import Actor, Case
+from xiuhua.domain.case import Actor, Case, Location
 from xiuhua.domain.errors import ForbiddenError, NotFoundError
 from xiuhua.domain.org import Role
+from xiuhua.domain.workflow import Source, reporting_sources
 from xiuhua.services.ports import UnitOfWork
 
 
@@ -15,6 +16,26 @@ def in_scope(actor: Actor, case: Case) -> bool:
     if actor.scope_organization_code:
         return case.department_code == actor.scope_organization_code
     return actor.scope_region_code in case.location.region_codes
+
+
+def check_reporter(actor: Actor, source: Source, location: Location) -> None:
+    """A role reports only under its own sources, and a region-scoped account only inside its region;
+    raises ForbiddenError."""
+    allowed = reporting_sources(actor.roles)
+    if source not in allowed:
+        raise ForbiddenError(
+            "case.source_not_allowed",
+            f"您的角色不能以“{source.label}”来源上报"
+            + (f"，可用：{'、'.join(s.label for s in allowed)}" if allowed else "，也无权上报"),
+            source=source.value,
+            allowed=[s.value for s in allowed],
+        )
+    if actor.scope_region_code and actor.scope_region_code not in location.region_codes:
+        raise ForbiddenError(
+            "case.outside_your_area",
+            f"上报位置（社区 {location.community_code}）不在您的责任区域 {actor.scope_region_code} 内",
+            community_code=location.community_code,
+        )
 
 
 def access_case(uow: UnitOfWork, actor: Actor, case_no: str) -> Case:

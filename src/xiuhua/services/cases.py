@@ -5,16 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from xiuhua.domain import idempotency
 from xiuhua.domain.calendar import TimeLimit
 from xiuhua.domain.case import Actor, Case, Location, Params, PhotoStage, Urgency
-from xiuhua.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from xiuhua.domain.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from xiuhua.domain.evidence import StoredFile
 from xiuhua.domain.org import ClassKind, OrgKind
-from xiuhua.domain.workflow import Action, Source, State
-from xiuhua.services.access import access_case
+from xiuhua.domain.workflow import Action, Source, State, reporting_sources
+from xiuhua.services.access import access_case, check_reporter
 from xiuhua.services.outbox import case_events
 from xiuhua.services.policy import CasePolicy
 from xiuhua.services.ports import Clock, UnitOfWork
+from xiuhua.services.queries import visible_case_nos
 
 PHOTO_STAGE = {
     Action.VERIFY: PhotoStage.VERIFY,
@@ -38,7 +40,22 @@ class ReportCase:
     reporter_phone: str | None = None
     component_id: str | None = None
     idempotency_key: str | None = None
+    idempotency_scope: str | None = None
+    """Whose keys these are; by default the actor's own (domain/idempotency.py)."""
     photos: tuple[StoredFile, ...] = ()
+
+    def stored_key(self) -> tuple[str, str | None] | None:
+        """The scoped key and the digest of this report (None for the platform's own keys); None without a key."""
+        if self.idempotency_key is None:
+            return None
+        scope = self.idempotency_scope or idempotency.scope_of(self.actor)
+        digest = None if scope == idempotency.INTERNAL else idempotency.report_digest(
+            source=self.source.value, kind=self.kind.value, class_code=self.class_code, location=self.location,
+            description=self.description, urgency=self.urgency.value, reporter=self.reporter,
+            reporter_phone=self.reporter_phone, component_id=self.component_id,
+            photos=(p.sha256 for p in self.photos),
+        )  # fmt: skip
+        return idempotency.scoped_key(scope, self.idempotency_key), digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,20 +63,27 @@ class Reported:
     case_no: str
     created: bool
     duplicates: list[tuple[str, float]] = field(default_factory=list)
-    """Open cases of the same class nearby: (case number, metres), nearest first."""
+    """Open cases of the same class nearby in the reporter's scope: (case number, metres), nearest first."""
     repeat_of: str | None = None
+    nearby: int = 0
+    """How many open cases of the same class are nearby, in anyone's scope (a count, no numbers)."""
+
+
+def default_source(actor: Actor) -> Source:
+    """The source of a report whose caller names none: the first its role may use."""
+    return next(iter(reporting_sources(actor.roles)), Source.SUPERVISOR)
 
 
 def report_case(cmd: ReportCase, uow: UnitOfWork, clock: Clock, policy: CasePolicy) -> Reported:
     """Open a case (idempotent by key); suggest duplicates; link a repeat of a recently closed case."""
     if not cmd.description.strip():
         raise InvalidInputError("case.no_description", "请描述问题")
-    if cmd.idempotency_key is not None and not 1 <= len(cmd.idempotency_key) <= 64:
-        raise InvalidInputError("case.bad_idempotency_key", "幂等键长度应为 1–64 个字符")
+    check_reporter(cmd.actor, cmd.source, cmd.location)
+    key, digest = cmd.stored_key() or (None, None)
     now = clock.now()
     with uow:
-        if cmd.idempotency_key and (existing := uow.cases.by_idempotency_key(cmd.idempotency_key)):
-            return Reported(existing, created=False)
+        if key and (existing := _retried(uow, key, digest)):
+            return existing
         if not uow.catalog.has_class(cmd.kind, cmd.class_code):
             raise InvalidInputError(
                 "case.unknown_class", f"未知的{cmd.kind.label}类别“{cmd.class_code}”", code=cmd.class_code
@@ -83,7 +107,8 @@ def report_case(cmd: ReportCase, uow: UnitOfWork, clock: Clock, policy: CasePoli
             reporter=cmd.reporter or cmd.actor.username,
             reporter_phone=cmd.reporter_phone,
             component_id=cmd.component_id,
-            idempotency_key=cmd.idempotency_key,
+            idempotency_key=key,
+            request_digest=digest,
         )
         case.open(cmd.actor, policy.timing, tuple(p.sha256 for p in cmd.photos))
         case.repeat_of = next(
@@ -97,11 +122,13 @@ def report_case(cmd: ReportCase, uow: UnitOfWork, clock: Clock, policy: CasePoli
             ),
             None,
         )
-        duplicates = [
+        open_nearby = [
             (no, metres)
             for no, metres, state, reported_at, _ in nearby
             if not state.final and metres <= policy.duplicate_radius_m and reported_at >= now - policy.duplicate_window
         ]
+        seen = visible_case_nos(cmd.actor, [no for no, _ in open_nearby], uow)  # the one scope rule
+        duplicates = [(no, metres) for no, metres in open_nearby if no in seen]
         if cmd.source is Source.SELF_DISPOSAL:
             case.apply(
                 Action.SELF_DISPOSE, cmd.actor, now, policy.timing, Params(attachments=case.new_log[0].attachments)
@@ -111,14 +138,24 @@ def report_case(cmd: ReportCase, uow: UnitOfWork, clock: Clock, policy: CasePoli
             uow.cases.add(case)
         except ConflictError:  # the same report, retried at the same moment, won the race
             uow.rollback()
-            existing = uow.cases.by_idempotency_key(cmd.idempotency_key or "")
-            if existing is None:
+            if key is None or (existing := _retried(uow, key, digest)) is None:
                 raise
-            return Reported(existing, created=False)
+            return existing
         _record_photos(uow, case, PhotoStage.REPORT, cmd.photos, now)
         uow.outbox.add(events)
         uow.commit()
-    return Reported(case.case_no, True, duplicates, case.repeat_of)
+    return Reported(case.case_no, True, duplicates, case.repeat_of, len(open_nearby))
+
+
+def _retried(uow: UnitOfWork, key: str, digest: str | None) -> Reported | None:
+    """The case a key already names; raises IdempotencyKeyReusedError when it named another report."""
+    found = uow.cases.by_idempotency_key(key)
+    if found is None:
+        return None
+    case_no, first_digest = found
+    if digest is not None and first_digest is not None and digest != first_digest:
+        raise idempotency.IdempotencyKeyReusedError(case_no)
+    return Reported(case_no, created=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,8 +205,8 @@ def act_on_case(cmd: ActOnCase, uow: UnitOfWork, clock: Clock, policy: CasePolic
         if cmd.action is Action.DISPATCH:
             params.suggested_department = suggestion = _suggest(uow, case, policy)
             params.department_code = cmd.department_code or suggestion
-            if params.department_code and uow.organizations.kind_of(params.department_code) is not OrgKind.DEPARTMENT:
-                raise NotFoundError("case.unknown_department", f"处置部门 {params.department_code} 不存在")
+            if params.department_code:
+                params.outside_jurisdiction = _outside_jurisdiction(uow, case, cmd, params.department_code, suggestion)
         if cmd.duplicate_of and uow.cases.get(cmd.duplicate_of) is None:
             raise NotFoundError("case.not_found", f"主案件 {cmd.duplicate_of} 不存在", case_no=cmd.duplicate_of)
         entry = case.apply(cmd.action, cmd.actor, now, policy.timing, params)
@@ -178,6 +215,26 @@ def act_on_case(cmd: ActOnCase, uow: UnitOfWork, clock: Clock, policy: CasePolic
         uow.outbox.add(case_events(case, entry))
         uow.commit()
     return Acted(case.case_no, case.state, case.due_at, entry.seq, case.department_code)
+
+
+def _outside_jurisdiction(uow: UnitOfWork, case: Case, cmd: ActOnCase, code: str, suggestion: str | None) -> bool:
+    """Whether a dispatch goes beyond the department's jurisdiction, which only a city-wide account may
+    order, with its reason in the log; raises NotFoundError or ForbiddenError otherwise."""
+    department = uow.organizations.get(code)
+    if department is None or department.kind is not OrgKind.DEPARTMENT:
+        raise NotFoundError("case.unknown_department", f"处置部门 {code} 不存在")
+    if department.serves(case.location.region_codes) or code == suggestion:  # the city's own routing rules
+        return False
+    city_wide = cmd.actor.scope_region_code == case.location.city_code and not cmd.actor.scope_organization_code
+    if city_wide and cmd.reason.strip():
+        return True
+    raise ForbiddenError(
+        "case.outside_jurisdiction",
+        f"{department.name}的管辖范围不含本案所在地（{case.location.district_code}），只能派遣给市级部门或本区的部门"
+        + ("；如确需越区派遣，请填写原因" if city_wide else "；越区派遣须由市级派遣员填写原因后进行"),
+        case_no=case.case_no,
+        department_code=code,
+    )
 
 
 def _suggest(uow: UnitOfWork, case: Case, policy: CasePolicy) -> str | None:

@@ -12,6 +12,8 @@ import shapely
 from xiuhua.adapters.geo.crs import Crs, to_wgs84, validate_lonlat
 from xiuhua.adapters.geo.grids import generate_grids
 from xiuhua.adapters.geo.locator import Locator
+from xiuhua.domain.case import Location
+from xiuhua.domain.errors import InvalidInputError
 from xiuhua.domain.geography import Place
 from xiuhua.services.ports import Progress, UnitOfWork, no_progress
 
@@ -108,3 +110,49 @@ def locate(lon: float, lat: float, crs: Crs, locator: Locator) -> Place:
     validate_lonlat(lon, lat)
     wgs_lon, wgs_lat = to_wgs84(lon, lat, crs)
     return locator.locate(float(wgs_lon), float(wgs_lat))
+
+
+def place_report(
+    lon: float,
+    lat: float,
+    crs: Crs,
+    address: str,
+    community_code: str | None,
+    area_class: str | None,
+    locator: Locator,
+) -> Location:
+    """Where a report is, found from its coordinates alone (WGS84 in the answer).
+
+    A community the reporter names must be the one the point lies in; where the city has no outline of
+    its communities yet, a named community is taken if it lies in the located district (and street).
+    Raises InvalidInputError: geo.bad_coordinates, geo.no_outlines (nothing to locate against),
+    geo.outside (beyond the city), case.community_mismatch, case.unknown_community, case.no_community.
+    """
+    validate_lonlat(lon, lat)
+    if not locator.region_codes["district"]:
+        raise InvalidInputError(
+            "geo.no_outlines", "本市尚未导入区划边界，无法按坐标确定位置；请先用 xiuhua import-layer 导入"
+        )
+    wgs_lon, wgs_lat = (float(v) for v in to_wgs84(lon, lat, crs))
+    place = locator.locate(wgs_lon, wgs_lat)
+    if community_code and community_code != place.community_code:
+        if len(community_code) != 12 or community_code not in locator.names:  # 12 digits: a community
+            raise InvalidInputError("case.unknown_community", f"社区代码 {community_code} 不存在", code=community_code)
+        enclosing = place.street_code or place.district_code
+        if place.community_code is not None or not community_code.startswith(enclosing):
+            found = place.community_code or enclosing
+            raise InvalidInputError(
+                "case.community_mismatch",
+                f"坐标位于{locator.names.get(found, found)}（{found}），不在所填社区 {community_code} 内；"
+                "请核对位置，或不填社区代码由系统按坐标确定",
+                community_code=community_code,
+                located_code=found,
+            )
+    community = place.community_code or community_code
+    if community is None:
+        raise InvalidInputError(
+            "case.no_community", "该坐标所在处本市尚无社区边界，请提供 community_code", lon=wgs_lon, lat=wgs_lat
+        )
+    grid = place.grid_code if community == place.community_code else None
+    return Location(wgs_lon, wgs_lat, address, community[:6], community[:9], community, grid,
+                    area_class or (place.area_class if grid else None))  # fmt: skip

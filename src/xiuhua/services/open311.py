@@ -19,10 +19,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from xiuhua.adapters.db import tables as t
+from xiuhua.domain import idempotency
 from xiuhua.domain.accounts import mask_name, mask_phone
 from xiuhua.domain.errors import InvalidInputError, NotFoundError
 from xiuhua.domain.org import ClassKind
-from xiuhua.domain.workflow import ACTION_LABELS, STATE_LABELS, Action, State
+from xiuhua.domain.workflow import ACTION_LABELS, STATE_LABELS, Action, Source, State
 from xiuhua.services.ports import UnitOfWork
 
 WINDOW = timedelta(days=90)
@@ -258,10 +259,14 @@ def case_description(text: str, service: Service, choices: Choices, media_url: s
 def case_by_token(token: str, uow: UnitOfWork) -> str:
     """The case number a token stands for; raises NotFoundError."""
     with uow:
-        case_no = uow.cases.by_idempotency_key(TOKEN_PREFIX + token) if 8 <= len(token) <= 59 else None
-    if case_no is None:
+        found = (
+            uow.cases.by_idempotency_key(idempotency.scoped_key(idempotency.OPEN311, TOKEN_PREFIX + token))
+            if 8 <= len(token) <= 59
+            else None
+        )
+    if found is None:
         raise NotFoundError("open311.unknown_token", f"令牌 {token} 不存在", token=token)
-    return case_no
+    return found[0]
 
 
 def find_requests(query: RequestQuery, uow: UnitOfWork, now: datetime) -> list[ServiceRequest]:
@@ -291,7 +296,12 @@ def find_requests(query: RequestQuery, uow: UnitOfWork, now: datetime) -> list[S
     log, photos, org, cls = t.case_log.c, t.case_photos.c, t.organizations.c, t.case_classes.c
     # Correlated per returned row (at most a page), each answered by the (case_id, …) key of its table.
     updated = select(func.max(log.at)).where(log.case_id == _C.id).scalar_subquery()
-    photo = select(func.min(photos.sha256)).where(photos.case_id == _C.id, photos.stage == "report").scalar_subquery()
+    # Only a citizen's own report photo is published; staff, camera and sensor photos need a login.
+    photo = (
+        select(func.min(photos.sha256))
+        .where(photos.case_id == _C.id, photos.stage == "report", _C.source == Source.PUBLIC.value)
+        .scalar_subquery()
+    )
     stmt = (
         select(
             _C.id,
@@ -409,11 +419,15 @@ def _request(r: Any, timeline: tuple[TimelineEntry, ...]) -> ServiceRequest:
 
 
 def is_report_photo(sha256: str, uow: UnitOfWork) -> str:
-    """The content type of a photo attached to some case at its report; raises NotFoundError."""
+    """The content type of a photo a citizen attached to their public report; raises NotFoundError (also for
+    the photos of staff, cameras and sensors, which are served only to those whose scope covers the case)."""
     photos = t.case_photos.c
     with uow:
         content_type = uow.connection.scalar(
-            select(photos.content_type).where(photos.sha256 == sha256, photos.stage == "report").limit(1)
+            select(photos.content_type)
+            .join(t.cases, t.cases.c.id == photos.case_id)
+            .where(photos.sha256 == sha256, photos.stage == "report", _C.source == Source.PUBLIC.value)
+            .limit(1)
         )
     if content_type is None:
         raise NotFoundError("open311.unknown_media", "图片不存在")

@@ -3,6 +3,12 @@
 A reader polls the outbox table, so every API process (and either database) sees every event. Ids are
 handed out at insert but transactions commit in any order: a gap in the ids may be a transaction still
 running, so the reader waits at a fresh gap for ``GAP_WAIT`` before skipping it (a rolled-back insert).
+
+Events are kept for a retention (``XIUHUA_OUTBOX_RETENTION_DAYS``) and then pruned by the worker. Readers keep
+no position in the database: a stream reads each event within seconds of its commit, and a client that
+reconnects with ``Last-Event-ID`` gets what it missed while that is still kept. The newest event is never
+pruned: SQLite numbers a new row after the highest id present, so removing it would hand its id out again to
+an event that readers positioned at it would never be shown.
 """
 
 from __future__ import annotations
@@ -13,11 +19,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from xiuhua.domain.case import Actor, Case, LogEntry
+from xiuhua.domain.errors import InvalidInputError
 from xiuhua.domain.org import Role
 from xiuhua.domain.workflow import Source
-from xiuhua.services.ports import OverdueMark, UnitOfWork
+from xiuhua.services.ports import Clock, OverdueMark, UnitOfWork
 
 GAP_WAIT = timedelta(seconds=3)
+PRUNE_BATCH = 10_000
+"""The most events one pruning pass deletes (a backlog goes over several passes, each a short transaction)."""
 MACHINE_SOURCES = (Source.SENSOR, Source.VIDEO)
 
 
@@ -123,3 +132,14 @@ def start_position(uow: UnitOfWork, replay: int = 0) -> int:
     """Where a new reader starts: the newest event, less ``replay`` events to show at once."""
     with uow:
         return max(uow.outbox.last_id() - replay, 0)
+
+
+def prune_outbox(uow: UnitOfWork, clock: Clock, retention: timedelta, limit: int = PRUNE_BATCH) -> int:
+    """Delete up to ``limit`` events older than ``retention``, oldest first, never the newest; returns how many."""
+    if retention < GAP_WAIT:
+        raise InvalidInputError("outbox.bad_retention", "事件保留时间过短：读取方可能尚未读到")
+    with uow:
+        newest = uow.outbox.last_id()
+        pruned = uow.outbox.prune(clock.now() - retention, newest, limit)
+        uow.commit()
+    return pruned

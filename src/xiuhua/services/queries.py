@@ -352,10 +352,27 @@ def photo_of_case(viewer: Principal, case_no: str, sha256: str, uow: UnitOfWork)
 
 
 def duplicate_candidates(
-    kind: ClassKind, class_code: str, lon: float, lat: float, now: datetime, policy: CasePolicy, uow: UnitOfWork
+    actor: Actor,
+    kind: ClassKind,
+    class_code: str,
+    lon: float,
+    lat: float,
+    now: datetime,
+    policy: CasePolicy,
+    uow: UnitOfWork,
 ) -> list[tuple[str, float, State]]:
-    """Open cases of the same class near a point, nearest first, before a report is made."""
+    """Open cases of the same class near a point, nearest first, before a report is made: only those in the
+    caller's scope (a case outside it answers as if it did not exist)."""
     since = now - policy.duplicate_window
     with uow:
         near = uow.cases.same_class_near(kind, class_code, lon, lat, policy.duplicate_radius_m, since)
-    return [(no, metres, state) for no, metres, state, _, _ in near if not state.final]
+        seen = visible_case_nos(actor, [no for no, *_ in near], uow)
+    return [(no, metres, state) for no, metres, state, _, _ in near if not state.final and no in seen]
+
+
+def visible_case_nos(actor: Actor, case_nos: list[str], uow: UnitOfWork) -> set[str]:
+    """Those of the case numbers that the actor's scope covers (inside an open unit of work)."""
+    if not case_nos:
+        return set()
+    stmt = select(_C.case_no).where(_C.case_no.in_(case_nos), scope_clause(actor))
+    return set(uow.connection.scalars(stmt))

@@ -4,6 +4,7 @@ cases that the alarms call for (物联感知, the system as reporter, idempotent
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 from collections import Counter
@@ -353,20 +354,48 @@ class IngestReport:
     recovered: int = 0
     case_errors: list[str] = field(default_factory=list)
 
+    def add(self, other: IngestReport) -> None:
+        """Count another batch's report into this one."""
+        self.received += other.received
+        self.stored += other.stored
+        self.evaluated += other.evaluated
+        self.rejected.update(other.rejected)
+        self.cases += other.cases
+        self.updated += other.updated
+        self.recovered += other.recovered
+        self.case_errors += other.case_errors
+
+
+def _storable(text: str, limit: int) -> str:
+    """Text that every database takes: no NUL (PostgreSQL refuses it), no lone surrogate (not UTF-8)."""
+    return text[:limit].encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
+def _kept_payload(payload: bytes) -> str:
+    """The head of a payload as text, or as ``hex:`` when it is not UTF-8 text (or holds a NUL)."""
+    head = payload[: PAYLOAD_KEEP * 4]
+    try:  # an incremental decoder takes a character cut at the end of the head
+        text = codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) == len(payload))
+    except UnicodeDecodeError:
+        text = None
+    if text is None or "\x00" in text:
+        return "hex:" + payload[: (PAYLOAD_KEEP - 4) // 2].hex()
+    return text[:PAYLOAD_KEEP]
+
 
 def _dead_letter(msg: Message, now: datetime, reason: Rejection, text: str, device: str | None) -> dict[str, Any]:
-    try:
-        payload = msg.payload.decode("utf-8")
-    except UnicodeDecodeError:
-        payload = "hex:" + msg.payload.hex()
     return {
         "received_at": now,
-        "topic": msg.topic[:256],
-        "device_code": device[:64] if device else None,
+        "topic": _storable(msg.topic, 256),
+        "device_code": _storable(device, 64) if device else None,
         "reason": reason.value,
-        "message": text,
-        "payload": payload[:PAYLOAD_KEEP],
+        "message": _storable(text, 1000),
+        "payload": _kept_payload(msg.payload),
     }
+
+
+def _unreadable(exc: Exception) -> str:
+    return f"消息格式错误：无法解析（{type(exc).__name__}）"
 
 
 def ingest_messages(
@@ -386,9 +415,11 @@ def ingest_messages(
     dead: list[dict[str, Any]] = []
     for msg in messages:
         try:
-            decoded.append((msg, decode_message(msg.payload, msg.topic)))
+            decoded.append((msg, decode_message(msg.payload, msg.topic, limits)))
         except MessageRejectedError as exc:
             dead.append(_dead_letter(msg, now, exc.reason, exc.message, exc.device_code))
+        except Exception as exc:  # whatever a message holds, it must not stop the messages after it
+            dead.append(_dead_letter(msg, now, Rejection.MALFORMED, _unreadable(exc), None))
     to_raise: list[Episode] = []
     with uow:
         devices = uow.sensing.devices_by_code({raw.device_code for _, raw in decoded})
@@ -407,6 +438,9 @@ def ingest_messages(
                 values = check_reading(device.device_kind, raw, now, limits)
             except MessageRejectedError as exc:
                 dead.append(_dead_letter(msg, now, exc.reason, exc.message, exc.device_code))
+                continue
+            except Exception as exc:  # as above: one message's values never stop the batch
+                dead.append(_dead_letter(msg, now, Rejection.MALFORMED, _unreadable(exc), raw.device_code))
                 continue
             readings.setdefault((device.id, raw.measured_at), Reading(device.id, raw.measured_at, values, raw.alarm))
         for row in dead:
@@ -429,6 +463,44 @@ def ingest_messages(
             report.cases.append(_open_case(episode, uow, clock, policy, locate))
         except DomainError as exc:  # the alarm stays raised without a case; the next batch tries again
             report.case_errors.append(f"[{exc.code}] {exc.message}")
+        except Exception as exc:  # likewise: the readings are committed, and raising would fail every batch after
+            report.case_errors.append(f"[{type(exc).__name__}] 告警 {episode.id} 立案出错：{exc}")
+    return report
+
+
+Ingest = Callable[[Sequence[Message]], IngestReport]
+"""Ingests one batch in its own transaction (``ingest_messages`` with its collaborators bound)."""
+
+
+def ingest_isolating(messages: Sequence[Message], ingest: Ingest, uow: UnitOfWork, clock: Clock) -> IngestReport:
+    """Ingest a batch; when it fails, each message alone, and dead-letter (FAILED, with the error) a message
+    that fails alone twice, so that no message holds back the others. Raises the batch's error when that dead
+    letter cannot be written either (the database is down: the caller retries the batch later)."""
+    try:
+        return ingest(messages)
+    except Exception as exc:
+        if not messages:
+            raise
+        batch_error = exc
+    report = IngestReport()
+    for msg in messages:
+        error: Exception = batch_error
+        for _attempt in range(2):
+            try:
+                report.add(ingest([msg]))
+                break
+            except Exception as exc:
+                error = exc
+        else:
+            text = f"无法接入：{type(error).__name__}: {error}"
+            try:
+                with uow:
+                    uow.sensing.add_dead_letters([_dead_letter(msg, clock.now(), Rejection.FAILED, text, None)])
+                    uow.commit()
+            except Exception:
+                raise batch_error from None
+            report.received += 1
+            report.rejected[Rejection.FAILED.value] += 1
     return report
 
 

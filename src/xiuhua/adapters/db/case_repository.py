@@ -68,6 +68,7 @@ def _row(case: Case, tally: TallyState) -> dict[str, Any]:
     return {
         "case_no": case.case_no,
         "idempotency_key": case.idempotency_key,
+        "request_digest": case.request_digest,
         "source": case.source.value,
         "kind": case.kind.value,
         "class_code": case.class_code,
@@ -116,6 +117,7 @@ def _case(r: Row[Any], details: dict[str, Any]) -> Case:
         version=r.version,
         case_no=r.case_no,
         idempotency_key=r.idempotency_key,
+        request_digest=r.request_digest,
         source=Source(r.source),
         kind=ClassKind(r.kind),
         class_code=r.class_code,
@@ -208,8 +210,8 @@ def log_entry(r: Row[Any]) -> LogEntry:
 # Statements built once, with bound parameters, so each use skips SQL compilation.
 # What a report fixes once (the problem, the place, the reporter) is never rewritten; the rest is.
 _FIXED_AT_REPORT = frozenset(
-    {"case_no", "idempotency_key", "source", "kind", "class_code", "urgency", "description", "reporter",
-     "reporter_phone", "component_id", "lon", "lat", "address", "district_code", "street_code",
+    {"case_no", "idempotency_key", "request_digest", "source", "kind", "class_code", "urgency", "description",
+     "reporter", "reporter_phone", "component_id", "lon", "lat", "address", "district_code", "street_code",
      "community_code", "grid_code", "area_class", "needs_verification", "reported_at"}
 )  # fmt: skip
 _MUTABLE_COLUMNS = [c.name for c in t.cases.columns if c.name not in {"id", "version", *_FIXED_AT_REPORT}]
@@ -226,6 +228,10 @@ _NEXT_NUMBER = {
     .values(day=bindparam("b_day"), last=1)
     .on_conflict_do_update(index_elements=["day"], set_={"last": t.case_counters.c.last + 1})
     .returning(t.case_counters.c.last)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_ADD_PHOTO = {
+    name: dialect.insert(t.case_photos).on_conflict_do_nothing(index_elements=["case_id", "stage", "sha256"])
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
 _ADD_TALLY = (
@@ -312,15 +318,19 @@ class CaseRepository:
         text = str(exc.orig).lower()
         return "idempotency_key" in text or "uq_cases_idempotency_key" in text
 
-    def by_idempotency_key(self, key: str) -> str | None:
-        return self.conn.scalar(select(t.cases.c.case_no).where(t.cases.c.idempotency_key == key))
+    def by_idempotency_key(self, key: str) -> tuple[str, str | None] | None:
+        """The case number and request digest stored under a (scoped) key."""
+        c = t.cases.c
+        row = self.conn.execute(select(c.case_no, c.request_digest).where(c.idempotency_key == key)).first()
+        return (row.case_no, row.request_digest) if row else None
 
     def add_photo(self, case_id: int, stage: str, sha256: str, content_type: str, size: int, at: datetime) -> None:
+        """Attach a photo at a stage; one attached there before (handed in again after rework) stays as it was."""
+        stmt = _ADD_PHOTO[self.conn.dialect.name]
         self.conn.execute(
-            t.case_photos.insert().values(
-                case_id=case_id, stage=stage, sha256=sha256, content_type=content_type, size=size, added_at=at
-            )
-        )
+            stmt, {"case_id": case_id, "stage": stage, "sha256": sha256, "content_type": content_type,
+                   "size": size, "added_at": at},
+        )  # fmt: skip
 
     def same_class_near(
         self, kind: ClassKind, class_code: str, lon: float, lat: float, radius_m: float, since: datetime

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, bindparam, delete, func, select
 
 from xiuhua.adapters.db import tables as t
 from xiuhua.services.outbox import Event
@@ -60,3 +61,11 @@ class OutboxRepository:
 
     def last_id(self) -> int:
         return self.conn.scalar(select(func.coalesce(func.max(t.outbox.c.id), 0))) or 0
+
+    def prune(self, before: datetime, below_id: int, limit: int) -> int:
+        """Delete up to ``limit`` events written before ``before`` with an id below ``below_id``, taken from the
+        oldest ids (the primary key, so a pass with nothing to do reads a handful of rows); returns how many."""
+        o = t.outbox
+        head = select(o.c.id).where(o.c.id < below_id).order_by(o.c.id).limit(limit).scalar_subquery()
+        result = self.conn.execute(delete(o).where(o.c.id.in_(head), o.c.at < before))
+        return result.rowcount

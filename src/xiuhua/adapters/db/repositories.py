@@ -124,6 +124,12 @@ class OrganizationRepository:
             self.conn.execute(t.organization_classes.insert(), classes)
 
     def all(self) -> list[Organization]:
+        return self._load(None)
+
+    def get(self, code: str) -> Organization | None:
+        return next(iter(self._load(code)), None)
+
+    def _load(self, code: str | None) -> list[Organization]:
         orgs = t.organizations
         parent = orgs.alias("parent")
         stmt = (
@@ -131,13 +137,18 @@ class OrganizationRepository:
             .outerjoin(parent, orgs.c.parent_id == parent.c.id)
             .order_by(orgs.c.level, orgs.c.region_code, orgs.c.code)
         )
+        regions_stmt = select(t.organization_regions).order_by(t.organization_regions.c.region_code)
+        classes_stmt = select(t.organization_classes)
+        if code is not None:
+            one = select(orgs.c.id).where(orgs.c.code == code).scalar_subquery()
+            stmt = stmt.where(orgs.c.code == code)
+            regions_stmt = regions_stmt.where(t.organization_regions.c.organization_id == one)
+            classes_stmt = classes_stmt.where(t.organization_classes.c.organization_id == one)
         jurisdiction: dict[int, list[str]] = defaultdict(list)
-        for org_id, code in self.conn.execute(
-            select(t.organization_regions).order_by(t.organization_regions.c.region_code)
-        ):
-            jurisdiction[org_id].append(code)
+        for org_id, region in self.conn.execute(regions_stmt):
+            jurisdiction[org_id].append(region)
         classes: dict[int, list[ClassSelector]] = defaultdict(list)
-        for org_id, kind, prefix in self.conn.execute(select(t.organization_classes)):
+        for org_id, kind, prefix in self.conn.execute(classes_stmt):
             classes[org_id].append(ClassSelector(ClassKind(kind), prefix))
         return [
             Organization(

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from xiuhua.adapters.geo.crs import Crs, to_wgs84
+from xiuhua.adapters.geo.crs import Crs
 from xiuhua.domain.accounts import Principal
 from xiuhua.domain.case import Location, Urgency
-from xiuhua.domain.errors import InvalidInputError
 from xiuhua.domain.evidence import StoredFile, sniff_image
-from xiuhua.domain.org import ClassKind, RegionLevel
+from xiuhua.domain.org import ClassKind
 from xiuhua.domain.workflow import Source
 from xiuhua.entrypoints.http.context import AppContext
 from xiuhua.services import geography
-from xiuhua.services.cases import ReportCase
+from xiuhua.services.cases import ReportCase, default_source
 
 
 def stored_photos(ctx: AppContext, hashes: Sequence[str]) -> tuple[StoredFile, ...]:
@@ -30,22 +29,8 @@ def stored_photos(ctx: AppContext, hashes: Sequence[str]) -> tuple[StoredFile, .
 
 def locate(ctx: AppContext, lon: float, lat: float, crs: Crs, address: str, community_code: str | None,
            area_class: str | None) -> Location:  # fmt: skip
-    """WGS84 place of a report: the given community, or the one the city's grids put the point in."""
-    wgs_lon, wgs_lat = (float(v) for v in to_wgs84(lon, lat, crs))
-    if community_code:
-        with ctx.uow() as uow:
-            region = uow.regions.get(community_code)
-        if region is None or region.level is not RegionLevel.COMMUNITY:
-            raise InvalidInputError("case.unknown_community", f"社区代码 {community_code} 不存在", code=community_code)
-        return Location(wgs_lon, wgs_lat, address, community_code[:6], community_code[:9], community_code, None,
-                        area_class)  # fmt: skip
-    place = geography.locate(wgs_lon, wgs_lat, Crs.WGS84, ctx.locator())
-    if not (place.street_code and place.community_code):
-        raise InvalidInputError(
-            "case.no_community", "该坐标不在任何社区内，请提供 community_code", lon=wgs_lon, lat=wgs_lat
-        )
-    return Location(wgs_lon, wgs_lat, address, place.district_code, place.street_code, place.community_code,
-                    place.grid_code, area_class or place.area_class)  # fmt: skip
+    """WGS84 place of a report, from its coordinates (services/geography.place_report)."""
+    return geography.place_report(lon, lat, crs, address, community_code, area_class, ctx.locator())
 
 
 def report_command(
@@ -72,7 +57,7 @@ def report_command(
         reporter_phone = account.phone if account else None
     return ReportCase(
         actor=who.actor,
-        source=source or Source.SUPERVISOR,
+        source=source or default_source(who.actor),
         kind=kind,
         class_code=class_code,
         location=location,

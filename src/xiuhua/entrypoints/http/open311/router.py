@@ -24,6 +24,7 @@ from xiuhua.domain.accounts import AuthenticationError
 from xiuhua.domain.case import Actor
 from xiuhua.domain.errors import InvalidInputError, NotFoundError
 from xiuhua.domain.evidence import StoredFile
+from xiuhua.domain.idempotency import OPEN311
 from xiuhua.domain.org import Role
 from xiuhua.domain.workflow import Source
 from xiuhua.entrypoints.http.context import AppContext
@@ -31,7 +32,6 @@ from xiuhua.entrypoints.http.deps import Ctx
 from xiuhua.entrypoints.http.open311.locating import locate_request
 from xiuhua.entrypoints.http.open311.render import FORMATS, SHANGHAI, document, w3c
 from xiuhua.entrypoints.http.open311.route import Open311Route
-from xiuhua.entrypoints.http.uploads import clean_image
 from xiuhua.services import accounts, open311
 from xiuhua.services.cases import ReportCase, Reported, report_case
 
@@ -163,8 +163,8 @@ async def post_request(fmt: str, request: Request, ctx: Ctx) -> Response:
     idempotency = fields.get("idempotency_key") or request.headers.get("Idempotency-Key")
     done, token = await run_in_threadpool(_submit, ctx, client, fields, dict(attributes), media, idempotency)
     notice = f"已收到，案件编号 {done.case_no}，可凭编号或 token 查询处理进度。"
-    if done.duplicates:
-        notice += f"附近已有 {len(done.duplicates)} 件同类问题在处理中，可能是同一问题。"
+    if done.nearby:
+        notice += f"附近已有 {done.nearby} 件同类问题在处理中，可能是同一问题。"
     body = [{"service_request_id": done.case_no, "token": token, "service_notice": notice, "account_id": None}]
     code = status.HTTP_201_CREATED if done.created else status.HTTP_200_OK
     return document(fmt, "service_requests", body, code)
@@ -226,7 +226,7 @@ def _submit(ctx: AppContext, client: str, fields: dict[str, str], attributes: di
     if media is not None:
         if len(media) > ctx.settings.max_upload_bytes:
             raise InvalidInputError("evidence.too_large", f"文件超过上限 {ctx.settings.max_upload_bytes} 字节")
-        photos = (ctx.evidence.put(clean_image(media)),)
+        photos = (ctx.evidence.put(media),)  # the store cleans it
     token = open311.request_token(client, idempotency)
     cmd = ReportCase(
         actor=Actor(f"open311:{client}"[:64], frozenset({Role.CITIZEN})),
@@ -239,6 +239,7 @@ def _submit(ctx: AppContext, client: str, fields: dict[str, str], attributes: di
         reporter_phone=phone,
         component_id=choices.component_id,
         idempotency_key=open311.TOKEN_PREFIX + token,
+        idempotency_scope=OPEN311,
         photos=photos,
     )
     return report_case(cmd, ctx.uow(), ctx.clock, ctx.policy()), token

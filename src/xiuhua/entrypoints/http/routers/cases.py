@@ -27,7 +27,7 @@ from xiuhua.entrypoints.http.schemas.cases import (
     Photos,
     ReportedOut,
 )
-from xiuhua.entrypoints.http.schemas.common import ERRORS, In
+from xiuhua.entrypoints.http.schemas.common import ERRORS, MAX_ID, In
 from xiuhua.services import queries
 from xiuhua.services.cases import ActOnCase, act_on_case, report_case
 from xiuhua.services.queries import CaseFilter, CaseSummary
@@ -124,7 +124,8 @@ def duplicates(
     crs: Crs = Crs.WGS84,
 ) -> list[DuplicateOut]:
     wgs_lon, wgs_lat = (float(v) for v in to_wgs84(lon, lat, crs))
-    found = queries.duplicate_candidates(kind, class_code, wgs_lon, wgs_lat, ctx.clock.now(), policy, ctx.uow())
+    found = queries.duplicate_candidates(user.actor, kind, class_code, wgs_lon, wgs_lat, ctx.clock.now(), policy,
+                                         ctx.uow())  # fmt: skip
     return [DuplicateOut(case_no=no, metres=m, state=s) for no, m, s in found]
 
 
@@ -165,7 +166,7 @@ def my_tasks(
 _FIELDS: dict[str, tuple[Any, Any]] = {
     "reason": (str, Field(default="", max_length=500, description="原因或说明")),
     "photos": (Photos, Field(default_factory=list, max_length=9, description="照片 SHA-256（先经 /evidence 上传）")),
-    "standard_id": (int | None, Field(default=None, ge=1, le=2**31 - 1, description="立案条件编号")),
+    "standard_id": (int | None, Field(default=None, ge=1, le=MAX_ID, description="立案条件编号")),
     "department_code": (
         str | None,
         Field(default=None, pattern=r"^[0-9A-Z]{18}$", description="处置部门信用代码；不填按路由建议"),

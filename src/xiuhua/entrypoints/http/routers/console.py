@@ -17,6 +17,7 @@ from sqlalchemy import and_, case, func, select
 from xiuhua.adapters.db import tables as t
 from xiuhua.adapters.geo.crs import Crs
 from xiuhua.domain.accounts import Principal
+from xiuhua.domain.case import SYSTEM_ACTOR
 from xiuhua.domain.errors import ConflictError, ForbiddenError, NotFoundError
 from xiuhua.domain.evaluation import INDICATORS, ObjectType
 from xiuhua.domain.geography import Place
@@ -187,7 +188,8 @@ def nearby(
     lon: Annotated[float, Query(ge=-180, le=180)],
     lat: Annotated[float, Query(ge=-90, le=90)],
 ) -> dict[str, Any]:
-    found = queries.duplicate_candidates(kind, class_code, lon, lat, ctx.clock.now(), policy, ctx.uow())
+    # a count and a distance only, no case numbers: every nearby case counts, whoever asks
+    found = queries.duplicate_candidates(SYSTEM_ACTOR, kind, class_code, lon, lat, ctx.clock.now(), policy, ctx.uow())
     return {"count": len(found), "nearest_metres": round(min((m for _, m, _ in found), default=0.0), 1)}
 
 

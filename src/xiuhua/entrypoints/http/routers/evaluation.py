@@ -16,7 +16,7 @@ from xiuhua.domain.accounts import Principal
 from xiuhua.domain.errors import ForbiddenError
 from xiuhua.domain.org import Role
 from xiuhua.entrypoints.http.deps import Ctx, UowDep, require_roles
-from xiuhua.entrypoints.http.schemas.common import ERRORS
+from xiuhua.entrypoints.http.schemas.common import ERRORS, MAX_ID
 from xiuhua.services import evaluation
 
 router = APIRouter(prefix="/evaluations", tags=["综合评价"], responses=ERRORS)
@@ -123,6 +123,8 @@ class DecisionIn(BaseModel):
 
 
 @router.post("/appeals/{appeal_id}/decision", summary="审批申诉：批准则生成冻结结果的新版本并记审计")
-def decide_appeal(appeal_id: Annotated[int, Path(ge=1)], body: DecisionIn, user: Decider, ctx: Ctx) -> dict[str, Any]:
+def decide_appeal(
+    appeal_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: DecisionIn, user: Decider, ctx: Ctx
+) -> dict[str, Any]:
     cmd = evaluation.DecideAppeal(appeal_id, body.approve, body.reason, user.username)
     return asdict(evaluation.decide_appeal(cmd, ctx.uow(), ctx.clock))

@@ -35,3 +35,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     )
 }
 """Error responses documented on every route."""
+
+MAX_ID = 2**31 - 1
+"""The largest row id any table holds (a 32-bit integer on both databases): bounds every id in the schema."""
