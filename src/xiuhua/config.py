@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "dev-only-change-me"
@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     """The SMS gateway: a short name from the provider registry or a dotted path."""
     sms_options: dict[str, Any] = {}
     """The gateway's options (JSON in XIUHUA_SMS_OPTIONS), validated by the provider's own model."""
+    outbox_retention_days: int = Field(default=30, ge=1)
+    """How long events stay in the outbox (the live stream's replay) before the worker prunes them."""
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:

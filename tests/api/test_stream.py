@@ -125,3 +125,70 @@ def test_outbox_rows_are_written_with_the_case(api: Api) -> None:
         events = uow.outbox.after(0)
     assert [e.type for e in events] == ["case.reported", "case.transitioned"]
     assert events[1].payload["action"] == "accept" and events[1].district_code == "410202"
+
+
+def _stream_while(api: Api, token: str, action: Callable[[], object], max_seconds: int = 20) -> float:
+    """Open the stream, do ``action`` from another thread once it runs; seconds until the stream ended."""
+    timer = threading.Timer(0.8, action)
+    started = time.monotonic()
+    timer.start()
+    try:
+        r = api.client.get(f"/api/v1/events/stream?replay=0&max_seconds={max_seconds}",
+                           headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    finally:
+        timer.cancel()
+    assert r.status_code == 200
+    return time.monotonic() - started
+
+
+def test_stream_ends_at_logout(api: Api) -> None:
+    tokens = api.login("leader")
+    header = {"Authorization": f"Bearer {tokens['access_token']}"}
+    elapsed = _stream_while(api, tokens["access_token"], lambda: api.client.post("/api/v1/auth/logout", headers=header))
+    assert elapsed < 6
+
+
+def test_stream_ends_when_its_token_expires(api: Api) -> None:
+    tokens = api.login("leader")
+    elapsed = _stream_while(api, tokens["access_token"], lambda: api.clock.advance(minutes=16))
+    assert elapsed < 6
+
+
+def test_stream_on_a_real_server_ends_at_logout(sqlite_template: Path, tmp_path: Path) -> None:
+    path = tmp_path / "city.db"
+    shutil.copy(sqlite_template, path)
+    port = _free_port()
+    env = {**os.environ, "XIUHUA_DATABASE_URL": f"sqlite:///{path}", "XIUHUA_EVIDENCE_DIR": str(tmp_path / "ev")}
+    server = subprocess.Popen([str(Path(sys.executable).with_name("xiuhua")), "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL)  # fmt: skip
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                login = httpx.post(f"{base}/auth/token", data={"username": "leader", "password": PASSWORD}, timeout=5)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
+                time.sleep(0.2)
+        header = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        lines = []
+        with httpx.stream("GET", f"{base}/events/stream?replay=0", headers=header, timeout=12) as r:
+            assert r.status_code == 200
+            assert r.headers["x-content-type-options"] == "nosniff"
+            for line in r.iter_lines():
+                lines.append(line)
+                if line.startswith("retry:"):
+                    assert httpx.post(f"{base}/auth/logout", headers=header, timeout=5).status_code == 204
+                    logged_out = time.monotonic()
+            ended = time.monotonic() - logged_out  # a stream left open would end in a read timeout instead
+        assert ended < 6 and any("登录已结束" in line for line in lines)
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

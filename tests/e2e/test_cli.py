@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from typer.testing import CliRunner
 
 from tests.conftest import PG_URL, SHARED, fresh_pg_database
@@ -182,7 +183,7 @@ def test_case_commands_worker_and_audit(database: str, tmp_path: Path, monkeypat
     monkeypatch.setenv("XIUHUA_EVIDENCE_DIR", str(tmp_path / "evidence"))
     assert run("demo", "--no-simulate", "--no-serve", "--census-scale", "0.02")[0] == 0
     photo = tmp_path / "p.png"
-    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 32)
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(photo, "PNG")  # a whole picture: the store decodes it
     where = ("--lon", "114.3455", "--lat", "34.807", "--address", "龙亭公园东门", "--community", "410202001009")
     code, out, err = run(
         "case", "report", "--as", "supervisor_410202001", "--code", "01001", "--description", "井盖缺失",

@@ -281,9 +281,7 @@ def decode_message(payload: bytes, topic: str = "", limits: Limits | None = None
     else, whatever the bytes."""
     limits = limits or DEFAULT_LIMITS
     if len(payload) > limits.max_bytes:
-        raise MessageRejectedError(
-            Rejection.TOO_LARGE, f"消息过大：{len(payload)} 字节，上限 {limits.max_bytes} 字节"
-        )
+        raise MessageRejectedError(Rejection.TOO_LARGE, f"消息过大：{len(payload)} 字节，上限 {limits.max_bytes} 字节")
     brackets = payload.count(b"[") + payload.count(b"{")  # fewer brackets than the limit cannot nest deeper
     if brackets > limits.max_depth and nesting_depth(payload, limits.max_depth) > limits.max_depth:
         raise MessageRejectedError(Rejection.TOO_DEEP, f"消息嵌套过深：超过 {limits.max_depth} 层")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from rich.table import Table
 
 from xiuhua.adapters.geo.crs import Crs
 from xiuhua.adapters.tabular import read_table
+from xiuhua.config import get_settings
 from xiuhua.domain.case import Urgency
 from xiuhua.domain.errors import InvalidInputError, NotFoundError
 from xiuhua.domain.evidence import StoredFile
@@ -32,6 +34,7 @@ from xiuhua.services.actors import load_actor
 from xiuhua.services.audit import verify_log
 from xiuhua.services.cases import ActOnCase, ReportCase, act_on_case, default_source, report_case
 from xiuhua.services.deadlines import sweep
+from xiuhua.services.outbox import prune_outbox
 
 case_app = typer.Typer(help="案件：上报、办理、查看（按角色与管辖范围校验）。", no_args_is_help=True)
 audit_app = typer.Typer(help="审计：校验案件日志的哈希链。", no_args_is_help=True)
@@ -202,18 +205,22 @@ def worker(
     once: Annotated[bool, typer.Option(help="只扫描一次后退出")] = False,
     interval: Annotated[float, typer.Option(help="扫描间隔（秒）")] = 60,
 ) -> None:
-    """定时任务：标记超期、超期自动督办、当日未派遣案件（不让病症过夜）。"""
+    """定时任务：标记超期、超期自动督办、当日未派遣案件（不让病症过夜），清理超过保留期的事件。"""
     run_worker(once, interval)
 
 
 @reports_errors
 def run_worker(once: bool, interval: float) -> None:
     rt = runtime()
+    retention = timedelta(days=get_settings().outbox_retention_days)
     while True:
         report = sweep(rt.uow(), rt.clock, rt.policy())
+        pruned = prune_outbox(rt.uow(), rt.clock, retention)
         stamp = rt.clock.now().isoformat(timespec="seconds")
         print(
-            f"{stamp} 超期 {report.overdue}，自动督办 {len(report.urged)}，过夜未派 {len(report.overnight)}", flush=True
+            f"{stamp} 超期 {report.overdue}，自动督办 {len(report.urged)}，过夜未派 {len(report.overnight)}，"
+            f"清理事件 {pruned}",
+            flush=True,
         )
         if once:
             return

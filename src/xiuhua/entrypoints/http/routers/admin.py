@@ -24,7 +24,7 @@ from xiuhua.entrypoints.http.schemas.admin import (
     TableIn,
     TableName,
 )
-from xiuhua.entrypoints.http.schemas.common import ERRORS
+from xiuhua.entrypoints.http.schemas.common import ERRORS, MAX_ID
 from xiuhua.services import accounts, catalog, org, policy
 from xiuhua.services import calendar as calendar_service
 from xiuhua.services.importing import ImportReport
@@ -119,7 +119,7 @@ def audit(
     uow: UowDep,
     actor: Annotated[str | None, Query(max_length=64)] = None,
     action: Annotated[str | None, Query(max_length=48)] = None,
-    before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AuditOut]:
     with uow:
