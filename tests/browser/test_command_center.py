@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.browser.conftest import ARTIFACTS, Pages, Site
 
-HERE = {"lon": 114.3455, "lat": 34.807, "address": "龙亭公园东门"}
+HERE = {"lon": 114.34902, "lat": 34.81873, "address": "龙亭公园东门"}
 
 
 def rendered(page: object, layer: str) -> int:

@@ -6,7 +6,7 @@ from typing import Any
 
 from tests.browser.conftest import Site
 
-HERE = {"lon": 114.3455, "lat": 34.807, "address": "龙亭公园东门"}
+HERE = {"lon": 114.34902, "lat": 34.81873, "address": "龙亭公园东门"}
 
 
 def get(site: Site, path: str, user: str) -> Any:
@@ -28,15 +28,16 @@ def test_figures_are_limited_to_the_viewers_scope(site: Site) -> None:
 
 
 def test_locate_snaps_to_a_grid_and_nearby_counts_open_cases(site: Site) -> None:
-    place = site.call("GET", "/api/v1/console/locate?lon=114.3455&lat=34.807&class_code=01001", "supervisor_410202001")
+    where = "lon=114.34902&lat=34.81873"
+    place = site.call("GET", f"/api/v1/console/locate?{where}&class_code=01001", "supervisor_410202001")
     assert place["district_code"] == "410202" and place["grid_code"].startswith(place["community_code"])
     body = {"kind": "matter", "class_code": "06010", "description": "暴露垃圾（重复提示测试）", **HERE}
     before = site.call(
-        "GET", "/api/v1/console/nearby?kind=matter&class_code=06010&lon=114.3455&lat=34.807", "citizen_demo"
+        "GET", "/api/v1/console/nearby?kind=matter&class_code=06010&lon=114.34902&lat=34.81873", "citizen_demo"
     )
     site.call("POST", "/api/v1/cases", "supervisor_410202001", json=body)
     after = site.call(
-        "GET", "/api/v1/console/nearby?kind=matter&class_code=06010&lon=114.3455&lat=34.807", "citizen_demo"
+        "GET", "/api/v1/console/nearby?kind=matter&class_code=06010&lon=114.34902&lat=34.81873", "citizen_demo"
     )
     assert after["count"] == before["count"] + 1 and after["nearest_metres"] < 5
     bad = get(site, "/api/v1/console/locate?lon=200&lat=34.8", "supervisor_410202001")

@@ -10,7 +10,7 @@ from PIL import Image
 
 from tests.browser.conftest import Pages, Site
 
-HERE = {"lon": 114.3455, "lat": 34.807}
+HERE = {"lon": 114.34902, "lat": 34.81873}
 GPS = {"geolocation": {"longitude": HERE["lon"], "latitude": HERE["lat"]}, "permissions": ["geolocation"]}
 
 

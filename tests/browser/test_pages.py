@@ -27,7 +27,7 @@ def test_the_site_root_leads_to_the_console(pages: Pages) -> None:
 
 
 def test_workbench_queue_counts_down_and_takes_a_bulk_action(pages: Pages, site: Site) -> None:
-    body = {"kind": "component", "class_code": "01001", "address": "龙亭公园东门", "lon": 114.3455, "lat": 34.807}
+    body = {"kind": "component", "class_code": "01001", "address": "龙亭公园东门", "lon": 114.34902, "lat": 34.81873}
     made = [
         site.call("POST", "/api/v1/cases", "supervisor_410202001", json={**body, "description": f"批量受理测试{i}"})[
             "case_no"

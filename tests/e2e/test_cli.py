@@ -184,7 +184,7 @@ def test_case_commands_worker_and_audit(database: str, tmp_path: Path, monkeypat
     assert run("demo", "--no-simulate", "--no-serve", "--census-scale", "0.02")[0] == 0
     photo = tmp_path / "p.png"
     Image.new("RGB", (8, 8), (200, 30, 30)).save(photo, "PNG")  # a whole picture: the store decodes it
-    where = ("--lon", "114.3455", "--lat", "34.807", "--address", "龙亭公园东门", "--community", "410202001009")
+    where = ("--lon", "114.34902", "--lat", "34.81873", "--address", "龙亭公园东门", "--community", "410202001009")
     code, out, err = run(
         "case", "report", "--as", "supervisor_410202001", "--code", "01001", "--description", "井盖缺失",
         *where, "--photo", str(photo),

@@ -96,6 +96,7 @@ def test_depth_and_size_are_bounded_before_parsing_and_strings_do_not_count() ->
         decode_message(good[:-1] + b" " * 40 + b"}", TOPIC, tight)
     assert info.value.reason is Rejection.TOO_LARGE
     assert len(DECODER_HOSTILE["10 MB"][0]) > MAX_PAYLOAD_BYTES
+    assert decode_message(b"\xef\xbb\xbf" + good, TOPIC).device_code == "DUST-1"  # a UTF-8 BOM is no harm
 
 
 def _city(uow: SqlUnitOfWork) -> tuple[FakeClock, CasePolicy]:

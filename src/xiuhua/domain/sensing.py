@@ -276,6 +276,9 @@ def _no_constant(text: str) -> Any:
     raise ValueError(text)  # NaN, Infinity and -Infinity are not JSON
 
 
+_JSON = json.JSONDecoder(parse_float=_finite, parse_constant=_no_constant)
+
+
 def decode_message(payload: bytes, topic: str = "", limits: Limits | None = None) -> RawMessage:
     """Parse one message's JSON; raises MessageRejectedError (TOO_LARGE, TOO_DEEP, MALFORMED), never anything
     else, whatever the bytes."""
@@ -298,8 +301,8 @@ def _decode(payload: bytes, topic: str) -> RawMessage:
         return MessageRejectedError(Rejection.MALFORMED, f"消息格式错误：{why}", device)
 
     try:
-        text = payload.decode("utf-8")  # strict: json.loads would let encoded surrogates through
-        data = json.loads(text, parse_float=_finite, parse_constant=_no_constant)
+        text = payload.decode("utf-8-sig")  # strict (json.loads of bytes lets encoded surrogates through)
+        data = _JSON.decode(text)
     except (UnicodeDecodeError, ValueError):
         raise bad("不是 JSON") from None
     if not isinstance(data, dict):

@@ -1,17 +1,22 @@
-"""Use cases of accounts: log in (with lockout), refresh, log out, citizens' sign-up, passwords, API keys.
+"""Use cases of accounts: log in (throttled), refresh, log out, citizens' sign-up, passwords, API keys.
 
-Passwords are hashed with argon2id. A login opens a session; refresh tokens are random, stored only as
-SHA-256 and rotated on every use; logging out or disabling an account revokes its sessions, which every
-request checks. Logins, their failures and every change made by an administrator are audited.
+Passwords are hashed with argon2id. Failed logins slow down the address and the name that make them
+(domain.accounts.Throttle), never locking an account. A login opens a session; refresh tokens are random,
+stored only as SHA-256 and rotated on every use, and a rotated one used again revokes its whole session
+(RFC 9700 §4.14.2). Logging out or disabling an account revokes its sessions, which every request checks.
+No change leaves the city without an active administrator. Logins, their failures and every change made
+by an administrator are audited.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -19,9 +24,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from xiuhua.domain.accounts import (
     Account,
     AccountKind,
+    Attempts,
     AuthenticationError,
-    Lockout,
     Principal,
+    Throttle,
+    ThrottledError,
+    check_admins_remain,
     check_citizen_username,
     check_password,
 )
@@ -34,7 +42,7 @@ BAD_CREDENTIALS = "用户名或密码错误"
 
 @dataclass(frozen=True)
 class AuthRules:
-    lockout: Lockout = field(default_factory=Lockout)
+    throttle: Throttle = field(default_factory=Throttle)
     session_days: int = 7
     hasher: PasswordHasher = field(default_factory=PasswordHasher)
 
@@ -83,37 +91,38 @@ def principal_of(account: Account, uow: UnitOfWork, session_id: str = "") -> Pri
 
 
 def log_in(cmd: LogIn, uow: UnitOfWork, clock: Clock, rules: AuthRules) -> LoggedIn:
-    """Check the password and open a session; failures count toward a lockout. Raises AuthenticationError."""
+    """Check the password and open a session. Raises ThrottledError while the address or the name must
+    wait, else AuthenticationError; an unknown name and a wrong password answer alike, after the same work."""
     now = clock.now()
+    throttle = rules.throttle
+    if not cmd.username:
+        _verify(rules, rules.dummy_hash, cmd.password)
+        raise AuthenticationError("auth.invalid_credentials", BAD_CREDENTIALS)
+    keys = throttle.keys((cmd.client or "-")[:64], cmd.username[:64])
     with uow:
+        seen = uow.accounts.attempts(keys)
+        pair, address, name = (seen.get(k) for k in keys)
+        wait = throttle.retry_after(pair, address, name, now)
+        if wait:
+            uow.audit.add(now, cmd.username, "login.throttled", cmd.username, cmd.client, retry_after_seconds=wait)
+            uow.commit()
+            raise ThrottledError(wait)
         account = uow.accounts.get(cmd.username)
-        if account is None:
-            _verify(rules, rules.dummy_hash, cmd.password)
-            uow.audit.add(now, cmd.username, "login.failed", cmd.username, cmd.client, reason="unknown_user")
-            uow.commit()
-            raise AuthenticationError("auth.invalid_credentials", BAD_CREDENTIALS)
-        if account.locked(now):
-            uow.audit.add(now, cmd.username, "login.locked", cmd.username, cmd.client)
-            uow.commit()
-            assert account.locked_until is not None
-            raise AuthenticationError(
-                "auth.locked",
-                f"连续登录失败次数过多，账号已锁定至 {account.locked_until.isoformat(timespec='minutes')}（UTC）",
-                locked_until=account.locked_until.isoformat(),
-            )
-        if not _verify(rules, account.password_hash, cmd.password):
-            attempts, locked_until = rules.lockout.after_failure(account, now)
-            uow.accounts.set_failures(account.username, attempts, locked_until)
-            action = "login.lockout" if locked_until and locked_until > now else "login.failed"
-            uow.audit.add(now, cmd.username, action, cmd.username, cmd.client, reason="bad_password")
+        # an unknown name is checked against a dummy hash: as slow as a wrong password, so timing tells nothing
+        verified = _verify(rules, account.password_hash if account else rules.dummy_hash, cmd.password)
+        if account is None or not verified:
+            backoffs = (throttle.pair, throttle.address, throttle.account)
+            failed = {k: throttle.after_failure(b, seen.get(k), now) for k, b in zip(keys, backoffs, strict=True)}
+            uow.accounts.put_attempts(failed, now)
+            reason = "unknown_user" if account is None else "bad_password"
+            uow.audit.add(now, cmd.username, "login.failed", cmd.username, cmd.client, reason=reason)
             uow.commit()
             raise AuthenticationError("auth.invalid_credentials", BAD_CREDENTIALS)
         if not account.active:
             uow.audit.add(now, cmd.username, "login.failed", cmd.username, cmd.client, reason="inactive")
             uow.commit()
             raise AuthenticationError("auth.inactive", f"账号 {cmd.username} 已停用")
-        if account.failed_attempts or account.locked_until:
-            uow.accounts.set_failures(account.username, 0, None)
+        uow.accounts.put_attempts({keys[0]: Attempts(succeeded_at=now)}, now)  # this address is now known
         if rules.hasher.check_needs_rehash(account.password_hash):
             uow.accounts.set_password(account.username, rules.hasher.hash(cmd.password), account.password_changed_at)
         session_id = secrets.token_hex(16)
@@ -122,6 +131,9 @@ def log_in(cmd: LogIn, uow: UnitOfWork, clock: Clock, rules: AuthRules) -> Logge
         expires = now + timedelta(days=rules.session_days)
         uow.accounts.open_session(session_id, account.username, token_hash(refresh), now, expires)
         uow.audit.add(now, cmd.username, "login.ok", cmd.username, cmd.client, session=session_id)
+        # housekeeping, small and indexed: throttle rows and spent refresh tokens nobody needs any more
+        uow.accounts.forget_attempts(now - timedelta(days=throttle.trusted_days))
+        uow.accounts.forget_spent(now - timedelta(days=rules.session_days))
         uow.commit()
     return LoggedIn(principal, refresh, expires)
 
@@ -133,14 +145,19 @@ def _verify(rules: AuthRules, password_hash: str, password: str) -> bool:
         return False
 
 
-def refresh_session(refresh_token: str, uow: UnitOfWork, clock: Clock) -> LoggedIn:
-    """Swap a refresh token for a new one (and new roles, if they changed); raises AuthenticationError."""
+def refresh_session(refresh_token: str, uow: UnitOfWork, clock: Clock, client: str = "") -> LoggedIn:
+    """Swap a refresh token for a new one (and new roles, if they changed). A token already swapped, used
+    again, ends its whole session: the newest refresh token and every access token of it stop working
+    (RFC 9700 §4.14.2, refresh token rotation). Raises AuthenticationError."""
     now = clock.now()
     old = token_hash(refresh_token)
     with uow:
         found = uow.accounts.session_by_refresh(old)
         if found is None:
-            raise AuthenticationError("auth.invalid_refresh", "刷新令牌无效或已使用，请重新登录")
+            spent = uow.accounts.session_of_spent(old)
+            if spent is None:
+                raise AuthenticationError("auth.invalid_refresh", "刷新令牌无效，请重新登录")
+            _end_reused(uow, *spent, now, client)
         session_id, username, expires, revoked = found
         if revoked is not None or expires <= now:
             raise AuthenticationError("auth.session_ended", "登录已失效，请重新登录")
@@ -150,9 +167,18 @@ def refresh_session(refresh_token: str, uow: UnitOfWork, clock: Clock) -> Logged
         principal = principal_of(account, uow, session_id)
         new = secrets.token_urlsafe(32)
         if not uow.accounts.rotate_refresh(session_id, old, token_hash(new), now):
-            raise AuthenticationError("auth.invalid_refresh", "刷新令牌无效或已使用，请重新登录")
+            _end_reused(uow, session_id, username, now, client)  # another request swapped it first
         uow.commit()
     return LoggedIn(principal, new, expires)
+
+
+def _end_reused(uow: UnitOfWork, session_id: str, username: str, now: datetime, client: str) -> NoReturn:
+    """Revoke the session of a refresh token used twice, audit it, commit, and refuse."""
+    if not uow.accounts.revoke_session(session_id, now):
+        raise AuthenticationError("auth.session_ended", "登录已失效，请重新登录")
+    uow.audit.add(now, username, "refresh.reused", username, client, session=session_id)
+    uow.commit()
+    raise AuthenticationError("auth.refresh_reused", "刷新令牌被重复使用，为安全起见本次登录已失效，请重新登录")
 
 
 def check_session(session_id: str, uow: UnitOfWork, now: datetime) -> None:
@@ -237,16 +263,42 @@ def change_own_password(
         uow.commit()
 
 
-def set_account_active(admin: Principal, username: str, active: bool, uow: UnitOfWork, clock: Clock) -> None:
-    """Enable or disable a login; disabling ends its sessions at once."""
+@contextmanager
+def keeping_an_admin(uow: UnitOfWork) -> Iterator[None]:
+    """Around a change, inside an open unit of work, that may disable, demote or delete administrators:
+    locks their rows first (so two such changes run one after the other), and raises LastAdminError after
+    the change if it left no active administrator (the unit of work then rolls it back)."""
+    before = uow.accounts.lock_admins()
+    yield
+    check_admins_remain(before, uow.accounts.active_admins())
+
+
+def set_account_active(admin: Principal, username: str, active: bool, uow: UnitOfWork, clock: Clock,
+                       client: str = "") -> None:  # fmt: skip
+    """Enable or disable a login; disabling ends its sessions at once. Raises NotFoundError, LastAdminError."""
     require_admin(admin)
     now = clock.now()
     with uow:
-        if not uow.accounts.set_active(username, active):
-            raise NotFoundError("auth.no_account", f"账号 {username} 没有登录凭据", username=username)
+        with keeping_an_admin(uow):
+            if not uow.accounts.set_active(username, active):
+                raise NotFoundError("auth.no_account", f"账号 {username} 没有登录凭据", username=username)
         if not active:
             uow.accounts.revoke_sessions_of(username, now)
-        uow.audit.add(now, admin.username, "admin.account_enabled" if active else "admin.account_disabled", username)
+        action = "admin.account_enabled" if active else "admin.account_disabled"
+        uow.audit.add(now, admin.username, action, username, client)
+        uow.commit()
+
+
+def delete_account(admin: Principal, username: str, uow: UnitOfWork, clock: Clock, client: str = "") -> None:
+    """Remove a login and its sessions (a staff member keeps the staff record). Raises NotFoundError,
+    LastAdminError."""
+    require_admin(admin)
+    now = clock.now()
+    with uow:
+        with keeping_an_admin(uow):
+            if not uow.accounts.delete(username):
+                raise NotFoundError("auth.no_account", f"账号 {username} 没有登录凭据", username=username)
+        uow.audit.add(now, admin.username, "admin.account_deleted", username, client)
         uow.commit()
 
 

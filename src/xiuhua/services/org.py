@@ -19,6 +19,7 @@ from xiuhua.domain.org import (
     Role,
     Staff,
 )
+from xiuhua.services.accounts import keeping_an_admin
 from xiuhua.services.importing import ImportReport, RowError, check_columns, drop_orphans, parse_rows, settle
 from xiuhua.services.ports import UnitOfWork
 
@@ -174,7 +175,8 @@ def parse_staff(row: Row) -> Staff:
 
 
 def import_staff(rows: Sequence[Row], uow: UnitOfWork, *, skip_invalid: bool = False) -> ImportReport:
-    """Add or update staff accounts by username; scope is a region code or an organisation's credit code."""
+    """Add or update staff accounts by username; scope is a region code or an organisation's credit code.
+    Raises LastAdminError when the rows would leave no active administrator."""
     check_columns(rows, "username", "name", "roles", "scope")
     parsed, errors = parse_rows(rows, parse_staff)
     with uow:
@@ -199,7 +201,8 @@ def import_staff(rows: Sequence[Row], uow: UnitOfWork, *, skip_invalid: bool = F
             valid.append(account)
     skipped = settle(errors, skip_invalid)
     with uow:
-        uow.staff.upsert(valid)
+        with keeping_an_admin(uow):  # a row may demote or disable the last administrator: refused
+            uow.staff.upsert(valid)
         uow.commit()
     return ImportReport(len(valid), skipped)
 

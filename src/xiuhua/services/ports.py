@@ -78,7 +78,8 @@ class UnitOfWork(Protocol):
 
 class EvidenceStore(Protocol):
     def put(self, data: bytes) -> StoredFile:
-        """Store bytes by content hash (idempotent); raises InvalidInputError for non-images."""
+        """Store the picture rebuilt without metadata, by the hash of what is stored (idempotent); raises
+        InvalidInputError for non-images."""
         ...
 
 

@@ -1,26 +1,40 @@
-"""Accounts, login sessions, API keys and the audit trail."""
+"""Accounts, login throttles, login sessions and their spent refresh tokens, API keys and the audit trail."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, bindparam, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, select, tuple_, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from xiuhua.adapters.db import tables as t
 from xiuhua.adapters.db.repositories import upsert
-from xiuhua.domain.accounts import Account, AccountKind
+from xiuhua.domain.accounts import Account, AccountKind, Attempts, ThrottleKey
 from xiuhua.domain.errors import ConflictError
+from xiuhua.domain.org import Role
 
 _SESSION_ACTIVE = select(t.auth_sessions.c.username).where(
     t.auth_sessions.c.id == bindparam("b_id"),
     t.auth_sessions.c.revoked_at.is_(None),
     t.auth_sessions.c.expires_at > bindparam("b_now"),
 )
+
+_ADMINS = (
+    select(t.accounts.c.username, t.accounts.c.active, t.staff.c.active.label("staff_active"))
+    .join_from(t.accounts, t.staff, t.staff.c.username == t.accounts.c.username)
+    .where(
+        t.staff.c.id.in_(select(t.staff_roles.c.staff_id).where(t.staff_roles.c.role == Role.ADMIN.value)),
+    )
+    .order_by(t.accounts.c.username)
+)
+
+
+def _active(rows: Iterable[Row[Any]]) -> list[str]:
+    return [r.username for r in rows if r.active and r.staff_active]
 
 
 def _account(r: Row[Any]) -> Account:
@@ -33,8 +47,6 @@ def _account(r: Row[Any]) -> Account:
         display_name=r.display_name,
         phone=r.phone,
         active=r.active,
-        failed_attempts=r.failed_attempts,
-        locked_until=r.locked_until,
     )
 
 
@@ -68,21 +80,60 @@ class AccountRepository:
         stmt = (
             update(t.accounts)
             .where(t.accounts.c.username == username)
-            .values(password_hash=password_hash, password_changed_at=at, failed_attempts=0, locked_until=None)
+            .values(password_hash=password_hash, password_changed_at=at)
         )
         return bool(cast(CursorResult[Any], self.conn.execute(stmt)).rowcount)
-
-    def set_failures(self, username: str, attempts: int, locked_until: datetime | None) -> None:
-        stmt = (
-            update(t.accounts)
-            .where(t.accounts.c.username == username)
-            .values(failed_attempts=attempts, locked_until=locked_until)
-        )
-        self.conn.execute(stmt)
 
     def set_active(self, username: str, active: bool) -> bool:
         stmt = update(t.accounts).where(t.accounts.c.username == username).values(active=active)
         return bool(cast(CursorResult[Any], self.conn.execute(stmt)).rowcount)
+
+    def delete(self, username: str) -> bool:
+        """Remove a login with its sessions (the staff record, the log and the audit trail keep the name)."""
+        self.conn.execute(delete(t.auth_sessions).where(t.auth_sessions.c.username == username))
+        stmt = delete(t.accounts).where(t.accounts.c.username == username)
+        return bool(cast(CursorResult[Any], self.conn.execute(stmt)).rowcount)
+
+    # ----- administrators --------------------------------------------------------------------------
+    def lock_admins(self) -> list[str]:
+        """Lock the rows of every administrator's login and staff record until the transaction ends
+        (SELECT … FOR UPDATE on PostgreSQL; SQLite lets one writer in at a time anyway) and name the active
+        ones, as committed by whoever held the rows before."""
+        return _active(self.conn.execute(_ADMINS.with_for_update(of=[t.accounts, t.staff])))
+
+    def active_admins(self) -> list[str]:
+        """Administrators who can log in: an active login and an active staff record with the role."""
+        return _active(self.conn.execute(_ADMINS))
+
+    # ----- login throttles ---------------------------------------------------------------------------
+    def attempts(self, keys: Sequence[ThrottleKey]) -> dict[ThrottleKey, Attempts]:
+        """The remembered state of these (address, username) keys; absent keys have none."""
+        lt = t.login_throttles.c
+        stmt = select(t.login_throttles).where(tuple_(lt.address, lt.username).in_(list(keys)))
+        return {
+            (r.address, r.username): Attempts(r.failures, r.last_failure_at, r.blocked_until, r.succeeded_at)
+            for r in self.conn.execute(stmt)
+        }
+
+    def put_attempts(self, states: dict[ThrottleKey, Attempts], now: datetime) -> None:
+        rows = [
+            {
+                "address": address,
+                "username": username,
+                "failures": a.failures,
+                "last_failure_at": a.last_failure_at,
+                "blocked_until": a.blocked_until,
+                "succeeded_at": a.succeeded_at,
+                "updated_at": now,
+            }
+            for (address, username), a in sorted(states.items())
+        ]
+        upsert(self.conn, t.login_throttles, rows, ["address", "username"])
+
+    def forget_attempts(self, before: datetime) -> int:
+        """Drop throttle rows untouched since ``before``."""
+        stmt = delete(t.login_throttles).where(t.login_throttles.c.updated_at < before)
+        return cast(CursorResult[Any], self.conn.execute(stmt)).rowcount
 
     # ----- sessions ------------------------------------------------------------------------------
     def open_session(self, session_id: str, username: str, refresh_hash: str, now: datetime, expires: datetime) -> None:
@@ -106,14 +157,31 @@ class AccountRepository:
         return (row.id, row.username, row.expires_at, row.revoked_at) if row else None
 
     def rotate_refresh(self, session_id: str, old_hash: str, new_hash: str, now: datetime) -> bool:
-        """Swap the refresh token; False when another request already swapped it (a replay)."""
+        """Swap the refresh token and remember the old one as spent; False when another request already
+        swapped it (a replay)."""
         s = t.auth_sessions.c
         stmt = (
             update(t.auth_sessions)
             .where(s.id == session_id, s.refresh_hash == old_hash, s.revoked_at.is_(None))
             .values(refresh_hash=new_hash, refreshed_at=now)
         )
-        return bool(cast(CursorResult[Any], self.conn.execute(stmt)).rowcount)
+        if not cast(CursorResult[Any], self.conn.execute(stmt)).rowcount:
+            return False
+        self.conn.execute(t.spent_refresh_tokens.insert().values(refresh_hash=old_hash, session_id=session_id,
+                                                                 spent_at=now))  # fmt: skip
+        return True
+
+    def session_of_spent(self, refresh_hash: str) -> tuple[str, str] | None:
+        """(session id, username) of the session a rotated (spent) refresh token belonged to."""
+        sp, s = t.spent_refresh_tokens.c, t.auth_sessions.c
+        stmt = select(s.id, s.username).join_from(t.spent_refresh_tokens, t.auth_sessions, sp.session_id == s.id)
+        row = self.conn.execute(stmt.where(sp.refresh_hash == refresh_hash)).first()
+        return (row.id, row.username) if row else None
+
+    def forget_spent(self, before: datetime) -> int:
+        """Drop spent refresh tokens older than ``before`` (their sessions have expired by then)."""
+        stmt = delete(t.spent_refresh_tokens).where(t.spent_refresh_tokens.c.spent_at < before)
+        return cast(CursorResult[Any], self.conn.execute(stmt)).rowcount
 
     def session_user(self, session_id: str, now: datetime) -> str | None:
         """The username of a session that is neither revoked nor expired."""
@@ -195,8 +263,6 @@ def _values(a: Account) -> dict[str, Any]:
         "display_name": a.display_name,
         "phone": a.phone,
         "active": a.active,
-        "failed_attempts": a.failed_attempts,
-        "locked_until": a.locked_until,
         "created_at": a.created_at,
         "password_changed_at": a.password_changed_at,
     }

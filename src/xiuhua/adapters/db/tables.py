@@ -403,10 +403,20 @@ accounts = Table(
     Column("display_name", String(64), nullable=False, default=""),
     Column("phone", String(32), comment="a citizen's phone (staff phones live in staff)"),
     Column("active", Boolean, nullable=False, default=True),
-    Column("failed_attempts", Integer, nullable=False, default=0),
-    Column("locked_until", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("password_changed_at", UTCDateTime, nullable=False),
+)
+
+login_throttles = Table(
+    "login_throttles",
+    metadata,
+    Column("address", String(64), primary_key=True, comment="client address; '' for a name from every address"),
+    Column("username", String(64), primary_key=True, comment="the name tried; '' for every name from an address"),
+    Column("failures", Integer, nullable=False, comment="failed logins in a row"),
+    Column("last_failure_at", UTCDateTime),
+    Column("blocked_until", UTCDateTime),
+    Column("succeeded_at", UTCDateTime, comment="the name's last login from this address"),
+    Column("updated_at", UTCDateTime, nullable=False, index=True),
 )
 
 auth_sessions = Table(
@@ -419,6 +429,14 @@ auth_sessions = Table(
     Column("refreshed_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+)
+
+spent_refresh_tokens = Table(
+    "spent_refresh_tokens",
+    metadata,
+    Column("refresh_hash", String(64), primary_key=True, comment="SHA-256 of a rotated refresh token"),
+    Column("session_id", String(32), ForeignKey("auth_sessions.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("spent_at", UTCDateTime, nullable=False, index=True),
 )
 
 api_keys = Table(

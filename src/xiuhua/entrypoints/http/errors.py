@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from xiuhua.domain.accounts import AuthenticationError
+from xiuhua.domain.accounts import AuthenticationError, ThrottledError
 from xiuhua.domain.errors import DomainError, Kind
 from xiuhua.entrypoints.http.limits import BodyTooLargeError
 from xiuhua.services import accounts
@@ -81,6 +81,8 @@ def _audit_denial(request: Request, exc: DomainError) -> None:
 
 async def domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
+    if isinstance(exc, ThrottledError):
+        return problem(429, exc.code, exc.message, exc.details, {"Retry-After": str(exc.retry_after_seconds)})
     if isinstance(exc, AuthenticationError):
         return problem(401, exc.code, exc.message, exc.details, {"WWW-Authenticate": "Bearer"})
     if exc.kind is Kind.FORBIDDEN:

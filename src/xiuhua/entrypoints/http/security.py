@@ -1,8 +1,9 @@
-"""Access tokens: short-lived JWTs (HS256) naming the account, its roles and scope, and its session."""
+"""Access tokens: short-lived JWTs (HS256) naming the account, its roles and scope, and its session (``sid``:
+the family of the session's refresh tokens, which every request checks is still open)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -47,6 +48,7 @@ def read_access_token(token: str, secret: str, now: datetime) -> Principal:
             scope_region_code=claims.get("srg"),
             scope_organization_code=claims.get("sor"),
             session_id=str(claims["sid"]),
+            expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
         )
     except (jwt.PyJWTError, KeyError, ValueError, TypeError):
         raise AuthenticationError("auth.invalid_token", "令牌无效，请重新登录") from None

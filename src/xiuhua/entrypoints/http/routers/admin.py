@@ -87,13 +87,18 @@ def set_password(username: Username, body: PasswordIn, admin: AdminUser, ctx: Ct
 
 
 @router.post("/accounts/{username}/disable", status_code=status.HTTP_204_NO_CONTENT, summary="停用登录并吊销会话")
-def disable(username: Username, admin: AdminUser, ctx: Ctx) -> None:
-    accounts.set_account_active(admin, username, False, ctx.uow(), ctx.clock)
+def disable(username: Username, admin: AdminUser, ctx: Ctx, client: ClientDep) -> None:
+    accounts.set_account_active(admin, username, False, ctx.uow(), ctx.clock, client)
 
 
 @router.post("/accounts/{username}/enable", status_code=status.HTTP_204_NO_CONTENT, summary="启用登录")
-def enable(username: Username, admin: AdminUser, ctx: Ctx) -> None:
-    accounts.set_account_active(admin, username, True, ctx.uow(), ctx.clock)
+def enable(username: Username, admin: AdminUser, ctx: Ctx, client: ClientDep) -> None:
+    accounts.set_account_active(admin, username, True, ctx.uow(), ctx.clock, client)
+
+
+@router.delete("/accounts/{username}", status_code=status.HTTP_204_NO_CONTENT, summary="删除登录（保留人员记录）")
+def delete_login(username: Username, admin: AdminUser, ctx: Ctx, client: ClientDep) -> None:
+    accounts.delete_account(admin, username, ctx.uow(), ctx.clock, client)
 
 
 @router.post("/api-keys", status_code=status.HTTP_201_CREATED, summary="为合作系统创建 API 密钥")

@@ -9,7 +9,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from xiuhua.entrypoints.http.deps import ClientDep, ClockDep, Ctx, CurrentUser, UowDep
 from xiuhua.entrypoints.http.schemas.auth import CitizenIn, MeOut, PasswordChangeIn, RefreshIn, TokenOut
-from xiuhua.entrypoints.http.schemas.common import ERRORS
+from xiuhua.entrypoints.http.schemas.common import ERRORS, ErrorOut
 from xiuhua.entrypoints.http.security import issue_access_token
 from xiuhua.services import accounts
 from xiuhua.services.accounts import LoggedIn
@@ -30,15 +30,19 @@ def _tokens(ctx: Ctx, done: LoggedIn) -> TokenOut:
     )
 
 
-@router.post("/token", summary="登录（OAuth2 密码模式）")
+@router.post(
+    "/token",
+    summary="登录（OAuth2 密码模式）",
+    responses={429: {"model": ErrorOut, "description": "登录失败次数过多，按 Retry-After 秒数等待后再试"}},
+)
 def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], ctx: Ctx, client: ClientDep) -> TokenOut:
     cmd = accounts.LogIn(form.username[:64], form.password[:256], client)
     return _tokens(ctx, accounts.log_in(cmd, ctx.uow(), ctx.clock, ctx.rules))
 
 
-@router.post("/refresh", summary="以刷新令牌换取新令牌")
-def refresh(body: RefreshIn, ctx: Ctx) -> TokenOut:
-    return _tokens(ctx, accounts.refresh_session(body.refresh_token, ctx.uow(), ctx.clock))
+@router.post("/refresh", summary="以刷新令牌换取新令牌（旧令牌再次使用将注销整个会话）")
+def refresh(body: RefreshIn, ctx: Ctx, client: ClientDep) -> TokenOut:
+    return _tokens(ctx, accounts.refresh_session(body.refresh_token, ctx.uow(), ctx.clock, client))
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="退出登录（吊销本次会话）")
