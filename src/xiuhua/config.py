@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 DEV_JWT_SECRET = "dev-only-change-me"
-"""The placeholder: in dev each database generates and keeps its own secret instead; elsewhere it is refused."""
+"""The placeholder: in dev a secret generated once is kept in a private file instead; elsewhere it is refused."""
+_PLACEHOLDER_WORDS = ("changeme", "changethis", "placeholder", "devonly", "example", "yoursecret")
 
 
 class Settings(BaseSettings):
@@ -22,12 +25,20 @@ class Settings(BaseSettings):
     evidence_dir: str = "var/evidence"
     """Where photos and frames are stored by content hash."""
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
-    """Signs access tokens; every API process of a city must share it."""
+    """Signs access tokens; every API process of a city must share it. Required outside dev (≥ 32 characters,
+    no placeholder); in dev, left unset, a secret generated once is kept in ``jwt_secret_path``."""
+    jwt_secret_file: str = ""
+    """Dev only: the file keeping the generated secret (default beside a SQLite database, else var/)."""
     access_token_minutes: int = 15
     refresh_token_days: int = 7
-    lockout_threshold: int = 5
-    """Consecutive failed logins that lock an account."""
-    lockout_minutes: int = 15
+    login_free_failures: int = Field(default=3, ge=1)
+    """Failed logins from one address against one name before each further attempt must wait."""
+    login_address_free_failures: int = Field(default=10, ge=1)
+    """Failed logins from one address (any names), and against one name (any addresses), before waits."""
+    login_max_wait_seconds: int = Field(default=900, ge=2)
+    """The longest wait (the waits double from 2 s) for an address, or an address with a name."""
+    login_account_max_wait_seconds: int = Field(default=30, ge=1)
+    """The longest wait for a name from every address: a brief slow-down, never a lockout."""
     max_upload_bytes: int = 10 * 1024 * 1024
     """Largest photo accepted by the API."""
     max_body_bytes: int = 1024 * 1024
@@ -43,7 +54,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:
-        if self.environment != "dev" and self.jwt_secret.get_secret_value() in (DEV_JWT_SECRET, ""):
+        if self.environment != "dev" and (self.placeholder_secret or _example(self.jwt_secret.get_secret_value())):
             raise ValueError("XIUHUA_JWT_SECRET must be set to a real secret outside the dev environment")
         if self.environment != "dev" and len(self.jwt_secret.get_secret_value()) < 32:
             raise ValueError("XIUHUA_JWT_SECRET must be at least 32 characters outside the dev environment")
@@ -51,7 +62,25 @@ class Settings(BaseSettings):
 
     @property
     def placeholder_secret(self) -> bool:
-        return self.jwt_secret.get_secret_value() == DEV_JWT_SECRET
+        """No secret configured (unset or the dev placeholder)."""
+        return self.jwt_secret.get_secret_value() in (DEV_JWT_SECRET, "")
+
+    @property
+    def jwt_secret_path(self) -> Path:
+        """Where dev keeps its generated signing secret: ``jwt_secret_file``, else beside a SQLite database
+        file (city.db → city.jwt-secret), else var/jwt-secret."""
+        if self.jwt_secret_file:
+            return Path(self.jwt_secret_file)
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            return Path(url.database).with_suffix(".jwt-secret")
+        return Path("var") / "jwt-secret"
+
+
+def _example(secret: str) -> bool:
+    """An example value rather than a random one: a placeholder word, or too few distinct characters."""
+    plain = "".join(c for c in secret.lower() if c.isalnum())
+    return len(set(secret)) < 8 or any(word in plain for word in _PLACEHOLDER_WORDS)
 
 
 @lru_cache

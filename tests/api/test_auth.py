@@ -171,7 +171,9 @@ def test_placeholder_secret_is_refused_outside_dev() -> None:
         Settings(environment="production", jwt_secret="short")
     with pytest.raises(ValidationError):
         Settings(environment="production", jwt_secret="change-me" * 4)
-    assert Settings(environment="production", jwt_secret="x" * 40).placeholder_secret is False
+    with pytest.raises(ValidationError):
+        Settings(environment="production", jwt_secret="x" * 40)
+    assert Settings(environment="production", jwt_secret="Qm8vR2tLx9pW4nZa7cYe3uHs6bJd1fGk").placeholder_secret is False
     assert Settings().placeholder_secret is True
 
 

@@ -15,7 +15,8 @@ from xiuhua.entrypoints.web import STATIC
 
 def csp(r: object) -> dict[str, str]:
     policy = r.headers["content-security-policy"]  # type: ignore[attr-defined]
-    return {d.split(" ", 1)[0]: (d.split(" ", 1) + [""])[1] for d in (p.strip() for p in policy.split(";")) if d}
+    directives = (p.strip().partition(" ") for p in policy.split(";") if p.strip())
+    return {name: value for name, _, value in directives}
 
 
 def common(r: object) -> None:

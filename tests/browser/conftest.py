@@ -31,7 +31,6 @@ from xiuhua.adapters.db.uow import SqlUnitOfWork
 from xiuhua.adapters.evidence import FileEvidenceStore
 from xiuhua.bootstrap import Runtime, demo_sources
 from xiuhua.config import Settings
-from xiuhua.domain.accounts import Lockout
 from xiuhua.entrypoints.http.app import create_app
 from xiuhua.services import accounts, layers
 from xiuhua.services import calendar as calendar_service
@@ -48,9 +47,7 @@ CHROMIUM_ARGS = [
 REQUIRED = bool(os.environ.get("CI")) or os.environ.get("XIUHUA_REQUIRE_BROWSER") == "1"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 SH = ZoneInfo("Asia/Shanghai")
-FAST_RULES = accounts.AuthRules(
-    Lockout(threshold=5, minutes=15), hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-)
+FAST_RULES = accounts.AuthRules(hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -23,6 +23,7 @@ from xiuhua.domain.errors import InvalidInputError
 from xiuhua.domain.org import ClassKind
 from xiuhua.domain.standards import code_from_2013, code_to_2013
 from xiuhua.entrypoints import (
+    account_commands,
     case_commands,
     component_commands,
     demo_command,
@@ -60,6 +61,7 @@ app.add_typer(calendar_app, name="calendar")
 app.add_typer(org_app, name="org")
 app.add_typer(catalog_app, name="catalog")
 case_commands.register(app)
+account_commands.register(app)
 demo_command.register(app)
 serve_command.register(app)
 layer_import_command.register(app)

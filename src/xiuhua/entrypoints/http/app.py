@@ -13,9 +13,10 @@ from xiuhua.adapters import holidays
 from xiuhua.adapters.evidence import FileEvidenceStore
 from xiuhua.bootstrap import Runtime, bootstrap
 from xiuhua.config import Settings, get_settings
-from xiuhua.domain.accounts import Lockout
+from xiuhua.domain.accounts import Backoff, Throttle
 from xiuhua.entrypoints.http import errors
 from xiuhua.entrypoints.http.context import AppContext
+from xiuhua.entrypoints.http.headers import SecurityHeaders
 from xiuhua.entrypoints.http.limits import BodyLimit
 from xiuhua.entrypoints.http.routers import admin, auth, cases, evaluation, events, layers, reference
 from xiuhua.entrypoints.http.routers import evidence as uploads
@@ -28,6 +29,15 @@ DESCRIPTION = (
     "绣花数字城管平台的 HTTP 接口：案件上报与办理、我的待办、组织与标准目录、网格与部件、实时事件流。"
     "所有错误以 JSON {code, message, details} 返回。"
 )
+
+
+def _throttle(settings: Settings) -> Throttle:
+    top, account_top = settings.login_max_wait_seconds, settings.login_account_max_wait_seconds
+    return Throttle(
+        pair=Backoff(settings.login_free_failures, 2, top),
+        address=Backoff(settings.login_address_free_failures, 2, top),
+        account=Backoff(settings.login_address_free_failures, 1, account_top),
+    )
 
 
 def create_app(
@@ -45,8 +55,7 @@ def create_app(
         uow=rt.uow,
         clock=clock or rt.clock,
         settings=settings,
-        rules=rules
-        or AuthRules(Lockout(settings.lockout_threshold, settings.lockout_minutes), settings.refresh_token_days),
+        rules=rules or AuthRules(_throttle(settings), settings.refresh_token_days),
         evidence=evidence or FileEvidenceStore(Path(settings.evidence_dir)),
         load_policy=lambda: load_policy(rt.uow(), holidays.statutory_days),
     )
@@ -62,6 +71,7 @@ def create_app(
     app.state.ctx = ctx
     errors.install(app)
     app.add_middleware(BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost of these: every answer gets the headers
     for module in (auth, cases, uploads, events, reference, layers, evaluation, admin):
         app.include_router(module.router, prefix=PREFIX)
     from xiuhua.entrypoints.http.open311 import router as open311_router  # GeoReport v2, at its own root

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 
 from xiuhua.adapters.evidence import FileEvidenceStore
 from xiuhua.adapters.geo.locator import Locator
+from xiuhua.adapters.secret_file import read_or_create
 from xiuhua.config import Settings
 from xiuhua.services import geography
 from xiuhua.services.accounts import AuthRules
 from xiuhua.services.policy import CasePolicy
 from xiuhua.services.ports import Clock, UnitOfWork
 
-SECRET_KEY = "auth.jwt_secret"
 POLICY_TTL_S = 30.0
 """How long a process keeps the city's case rules before reading them again (other processes' edits)."""
 
@@ -35,19 +35,13 @@ class AppContext:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def resolve_secret(self) -> None:
-        """The configured secret; in dev with the placeholder, one generated once and kept in the database, so
-        that every process serving the same database agrees on it."""
-        if not self.settings.placeholder_secret:
+        """The configured secret (XIUHUA_JWT_SECRET); in dev without one, one generated once and kept in a
+        private file beside the database, so that every process serving it agrees and a copy of the database
+        cannot sign tokens."""
+        if self.settings.placeholder_secret:
+            self.secret = read_or_create(self.settings.jwt_secret_path, lambda: secrets.token_urlsafe(48))
+        else:
             self.secret = self.settings.jwt_secret.get_secret_value()
-            return
-        with self.uow() as uow:
-            stored = uow.settings.get(SECRET_KEY)
-            if not stored:
-                stored = secrets.token_urlsafe(48)
-                uow.settings.set(SECRET_KEY, stored)
-                uow.commit()
-        with self.uow() as uow:  # another process may have won the race: use whatever is stored
-            self.secret = str(uow.settings.get(SECRET_KEY))
 
     def policy(self) -> CasePolicy:
         """The city's case rules, read again every POLICY_TTL_S by one request while the others go on

@@ -46,7 +46,26 @@ def summary_out(s: CaseSummary) -> CaseSummaryOut:
     )  # fmt: skip
 
 
-@router.post("/cases", status_code=status.HTTP_201_CREATED, summary="上报问题（幂等）", tags=["案件"])
+CASE_LINKS = {
+    "case": {"operationId": "case_detail", "parameters": {"case_no": "$response.body#/case_no"},
+             "description": "新立（或幂等键找回）的案件"},
+}  # fmt: skip
+
+
+@router.post(
+    "/cases",
+    status_code=status.HTTP_201_CREATED,
+    summary="上报问题（幂等）",
+    tags=["案件"],
+    responses={
+        200: {
+            "model": ReportedOut,
+            "description": "同一调用方以同一幂等键重试同一上报：返回原案件",
+            "links": CASE_LINKS,
+        },
+        201: {"description": "已立新案", "links": CASE_LINKS},
+    },
+)
 def create_case(
     body: CaseIn,
     response: Response,
@@ -129,7 +148,7 @@ def duplicates(
     return [DuplicateOut(case_no=no, metres=m, state=s) for no, m, s in found]
 
 
-@router.get("/cases/{case_no}", summary="案件详情：各环节期限与完整日志")
+@router.get("/cases/{case_no}", summary="案件详情：各环节期限与完整日志", operation_id="case_detail")
 def case_detail(case_no: CaseNo, user: CurrentUser, uow: UowDep, clock: ClockDep) -> CaseDetailOut:
     d = queries.case_detail(user, case_no, uow, clock.now())
     s = summary_out(d.summary)
@@ -240,3 +259,11 @@ def _add_action_route(action: Action) -> None:
 
 for _action in ACTION_FIELDS:
     _add_action_route(_action)
+
+# Every action on the new case is linked from the report (OpenAPI links: clients and stateful tests follow them).
+CASE_LINKS.update(
+    {
+        action.value: {"operationId": f"case_{action.value}", "parameters": {"case_no": "$response.body#/case_no"}}
+        for action in ACTION_FIELDS
+    }
+)

@@ -33,7 +33,10 @@ def upgrade() -> None:
             "address", sa.String(length=64), nullable=False, comment="client address; '' for a name from every address"
         ),
         sa.Column(
-            "username", sa.String(length=64), nullable=False, comment="the name tried; '' for every name from an address"
+            "username",
+            sa.String(length=64),
+            nullable=False,
+            comment="the name tried; '' for every name from an address",
         ),
         sa.Column("failures", sa.Integer(), nullable=False, comment="failed logins in a row"),
         sa.Column("last_failure_at", xiuhua.adapters.db.types.UTCDateTime(), nullable=True),
