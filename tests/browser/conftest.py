@@ -8,6 +8,7 @@ fail.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import socket
@@ -146,6 +147,7 @@ class Pages:
         self.browser, self.site, self.name = browser, site, name
         self.contexts: list[Any] = []
         self.shots = 0
+        self.csp_violations: list[str] = []
 
     def open(self, username: str | None, path: str, *, phone: bool = False, **context: Any) -> Any:
         options: dict[str, Any] = {"locale": "zh-CN", "timezone_id": "Asia/Shanghai", **context}
@@ -159,7 +161,9 @@ class Pages:
         page.set_default_timeout(15_000)
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: _note_csp_violation(m, errors, self.csp_violations))
         page.errors = errors  # type: ignore[attr-defined]
+        page.wait_for_function = functools.partial(_wait_for_function, page)  # type: ignore[method-assign]
         if username:
             page.goto("/console/")
             page.fill("input[name=username]", username)
@@ -180,8 +184,25 @@ class Pages:
             ctx.close()
 
 
+def _note_csp_violation(message: Any, *into: list[str]) -> None:
+    """The console runs under its Content-Security-Policy: anything it blocks is an error of the page."""
+    if message.type == "error" and "Content Security Policy" in message.text:
+        for found in into:
+            found.append(message.text)
+
+
+def _wait_for_function(page: Any, expression: str, timeout: float | None = None, **_: Any) -> None:
+    """Page.wait_for_function by polling page.evaluate: Playwright's own evaluates its predicate with eval()
+    inside the page, which the console's Content-Security-Policy (no 'unsafe-eval') rightly refuses."""
+    deadline = time.monotonic() + (timeout or 15_000) / 1000
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        page.wait_for_timeout(100)
+
+
 @pytest.fixture
 def pages(browser: Any, site: Site, request: pytest.FixtureRequest) -> Iterator[Pages]:
     opened = Pages(browser, site, request.node.name)
     yield opened
     opened.close()
+    assert opened.csp_violations == []

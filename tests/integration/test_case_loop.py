@@ -234,8 +234,11 @@ def test_scope_of_districts_and_departments(city: City) -> None:
 
 def test_idempotent_intake(city: City) -> None:
     first = city.report(idempotency_key="app-7f3a")
-    again = city.report(idempotency_key="app-7f3a", description="重复提交")
+    again = city.report(idempotency_key="app-7f3a")
     assert (again.case_no, again.created) == (first.case_no, False)
+    with pytest.raises(InvalidInputError) as refused:  # the same key for another report
+        city.report(idempotency_key="app-7f3a", description="另一处问题")
+    assert refused.value.code == "case.idempotency_key_reused"
     with city.uow:
         assert sum(city.uow.cases.count_by("state").values()) == 1
 
