@@ -190,7 +190,7 @@ cases = Table(
     Column("id", Integer, primary_key=True),
     Column("case_no", String(20), nullable=False, unique=True),
     Column("version", Integer, nullable=False),
-    Column("idempotency_key", String(64), unique=True, comment="SHA-256 of the caller's scope and key"),
+    Column("idempotency_key", String(64), unique=True),  # SHA-256 of the caller's scope and key
     Column("request_digest", String(64), comment="SHA-256 of the report that first used the key"),
     Column("source", String(16), nullable=False),
     Column("kind", String(16), nullable=False),

@@ -2,7 +2,8 @@
 Content-Security-Policy by what the response is.
 
 - the console (``/console/``): its own scripts and styles only (plus the hashes of the inline scripts its
-  pages hold), map workers made from blobs (MapLibre), photos shown from blobs, the API on the same origin;
+  pages hold), map workers made from blobs (MapLibre), photos shown from blobs, the API on the same origin
+  (and ``data:``/``blob:`` reads: offline drafts keep their photos as data URLs);
 - the documentation page (``/docs``): its one inline script, by hash, and ``/openapi.json``;
 - everything else (the API, Open311, photos): ``default-src 'none'; frame-ancestors 'none'; sandbox``, so a
   photo or a JSON answer opened in a browser runs nothing.
@@ -45,7 +46,7 @@ def console_policy() -> str:
     scripts = " ".join(["'self'", *script_hashes(pages)])
     return (
         f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; worker-src 'self' blob:; "
+        "img-src 'self' data: blob:; font-src 'self'; connect-src 'self' data: blob:; worker-src 'self' blob:; "
         "child-src 'self' blob:; manifest-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
         "frame-ancestors 'none'"
     )
