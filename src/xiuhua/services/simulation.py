@@ -689,7 +689,10 @@ class _Simulation:
         if case.wrong_dispatch is None:
             case.wrong_dispatch = r.random() < WRONG_DISPATCH_SHARE
             if case.wrong_dispatch:
-                wrong = r.choice([d for d in self.departments if d != case.suggested])
+                # a wrong department, but one serving the place: a dispatcher may not go beyond its jurisdiction
+                serving = [d.code for d in self.policy.router.departments
+                           if d.code != case.suggested and d.serves(case.location.region_codes)]  # fmt: skip
+                wrong = r.choice(serving) if serving else None
             else:
                 case.plan_extension = r.random() < EXTENSION_SHARE
                 case.plan_park = not case.plan_extension and r.random() < PARK_SHARE
