@@ -128,13 +128,11 @@ def place_report(
     Raises InvalidInputError: geo.bad_coordinates, geo.no_outlines (nothing to locate against),
     geo.outside (beyond the city), case.community_mismatch, case.unknown_community, case.no_community.
     """
-    validate_lonlat(lon, lat)
     if not locator.region_codes["district"]:
         raise InvalidInputError(
             "geo.no_outlines", "本市尚未导入区划边界，无法按坐标确定位置；请先用 xiuhua import-layer 导入"
         )
-    wgs_lon, wgs_lat = (float(v) for v in to_wgs84(lon, lat, crs))
-    place = locator.locate(wgs_lon, wgs_lat)
+    place = locate(lon, lat, crs, locator)
     if community_code and community_code != place.community_code:
         if len(community_code) != 12 or community_code not in locator.names:  # 12 digits: a community
             raise InvalidInputError("case.unknown_community", f"社区代码 {community_code} 不存在", code=community_code)
@@ -151,8 +149,8 @@ def place_report(
     community = place.community_code or community_code
     if community is None:
         raise InvalidInputError(
-            "case.no_community", "该坐标所在处本市尚无社区边界，请提供 community_code", lon=wgs_lon, lat=wgs_lat
+            "case.no_community", "该坐标所在处本市尚无社区边界，请提供 community_code", lon=place.lon, lat=place.lat
         )
     grid = place.grid_code if community == place.community_code else None
-    return Location(wgs_lon, wgs_lat, address, community[:6], community[:9], community, grid,
+    return Location(place.lon, place.lat, address, community[:6], community[:9], community, grid,
                     area_class or (place.area_class if grid else None))  # fmt: skip

@@ -394,10 +394,6 @@ def _dead_letter(msg: Message, now: datetime, reason: Rejection, text: str, devi
     }
 
 
-def _unreadable(exc: Exception) -> str:
-    return f"消息格式错误：无法解析（{type(exc).__name__}）"
-
-
 def ingest_messages(
     messages: Sequence[Message],
     uow: UnitOfWork,
@@ -418,8 +414,6 @@ def ingest_messages(
             decoded.append((msg, decode_message(msg.payload, msg.topic, limits)))
         except MessageRejectedError as exc:
             dead.append(_dead_letter(msg, now, exc.reason, exc.message, exc.device_code))
-        except Exception as exc:  # whatever a message holds, it must not stop the messages after it
-            dead.append(_dead_letter(msg, now, Rejection.MALFORMED, _unreadable(exc), None))
     to_raise: list[Episode] = []
     with uow:
         devices = uow.sensing.devices_by_code({raw.device_code for _, raw in decoded})
@@ -438,9 +432,6 @@ def ingest_messages(
                 values = check_reading(device.device_kind, raw, now, limits)
             except MessageRejectedError as exc:
                 dead.append(_dead_letter(msg, now, exc.reason, exc.message, exc.device_code))
-                continue
-            except Exception as exc:  # as above: one message's values never stop the batch
-                dead.append(_dead_letter(msg, now, Rejection.MALFORMED, _unreadable(exc), raw.device_code))
                 continue
             readings.setdefault((device.id, raw.measured_at), Reading(device.id, raw.measured_at, values, raw.alarm))
         for row in dead:

@@ -42,17 +42,17 @@ def upgrade() -> None:
             "JOIN case_log l ON l.case_id = c.id AND l.seq = 1 WHERE c.idempotency_key IS NOT NULL"
         )
     ).all()
-    for case_id, key, actor, role in rows:
-        if key.startswith(OPEN311_PREFIX):
-            scope = "open311"
-        elif role == "system":
-            scope = "internal"
-        else:
-            scope = f"account:{actor}"
-        conn.execute(
-            sa.text("UPDATE cases SET idempotency_key = :key WHERE id = :id"),
-            {"key": scoped_key(scope, key), "id": case_id},
-        )
+    rewritten = [
+        {"id": case_id, "key": scoped_key(_scope(key, actor, role), key)} for case_id, key, actor, role in rows
+    ]
+    if rewritten:
+        conn.execute(sa.text("UPDATE cases SET idempotency_key = :key WHERE id = :id"), rewritten)
+
+
+def _scope(key: str, actor: str, role: str) -> str:
+    if key.startswith(OPEN311_PREFIX):
+        return "open311"
+    return "internal" if role == "system" else f"account:{actor}"
 
 
 def downgrade() -> None:
