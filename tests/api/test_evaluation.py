@@ -54,7 +54,9 @@ def test_the_whole_result_in_json_xlsx_and_html_and_a_hotspot_drills_down(api: A
 def test_evaluation_checks_roles_and_periods(api: Api) -> None:
     denied = api.get("/api/v1/evaluations/2026-03", SUPERVISOR)
     assert denied.status_code == 403 and denied.json()["code"] == "auth.role_denied"
-    bad = api.get("/api/v1/evaluations/2026-13", "leader")
+    bad = api.get("/api/v1/evaluations/2026-13", "leader")  # refused by the schema's pattern
+    assert bad.status_code == 422 and bad.json()["code"] == "request.invalid"
+    bad = api.get("/api/v1/evaluations/2026-02-30", "leader")  # of the right shape, but no such day
     assert bad.status_code == 422 and bad.json()["code"] == "evaluation.bad_period"
     assert api.get("/api/v1/evaluations/2026-03?format=pdf", "leader").status_code == 422
 

@@ -86,7 +86,7 @@ def test_monthly_tallies_agree_with_the_log_and_can_be_rebuilt(city: Path) -> No
     with sqlite3.connect(city / "city.db") as conn:
         conn.execute("UPDATE evaluation_tallies SET n = n + 1 WHERE month = '2026-03' AND name = 'closed' "
                      "AND object_type = 'department' AND code = (SELECT MIN(code) FROM evaluation_tallies "
-                     "WHERE month = '2026-03' AND object_type = 'department')")  # fmt: skip
+                     "WHERE month = '2026-03' AND object_type = 'department' AND name = 'closed')")  # fmt: skip
     code, stdout, _ = run("evaluation", "check-tallies", "2026-03")
     assert code == 1 and re.search(r"^department/\w+/closed: 统计 (\d+)，日志 (\d+)$", stdout, re.M)
     code, stdout, _ = run("evaluation", "rebuild-tallies")

@@ -27,7 +27,7 @@ from xiuhua.entrypoints.http.schemas.cases import (
     Photos,
     ReportedOut,
 )
-from xiuhua.entrypoints.http.schemas.common import ERRORS, MAX_ID, In
+from xiuhua.entrypoints.http.schemas.common import BBOX_PATTERN, ERRORS, MAX_ID, In
 from xiuhua.services import queries
 from xiuhua.services.cases import ActOnCase, act_on_case, report_case
 from xiuhua.services.queries import CaseFilter, CaseSummary
@@ -115,7 +115,9 @@ def list_cases(
     source: Source | None = None,
     reported_from: AwareDatetime | None = None,
     reported_to: AwareDatetime | None = None,
-    bbox: Annotated[str | None, Query(max_length=100, description="最小经度,最小纬度,最大经度,最大纬度")] = None,
+    bbox: Annotated[
+        str | None, Query(max_length=100, pattern=BBOX_PATTERN, description="最小经度,最小纬度,最大经度,最大纬度")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(pattern=r"^[0-9]{1,18}$")] = None,
 ) -> PageOut:

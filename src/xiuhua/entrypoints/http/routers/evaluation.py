@@ -16,7 +16,7 @@ from xiuhua.domain.accounts import Principal
 from xiuhua.domain.errors import ForbiddenError
 from xiuhua.domain.org import Role
 from xiuhua.entrypoints.http.deps import Ctx, UowDep, require_roles
-from xiuhua.entrypoints.http.schemas.common import ERRORS, MAX_ID
+from xiuhua.entrypoints.http.schemas.common import ERRORS, MAX_ID, PERIOD_PATTERN
 from xiuhua.services import evaluation
 
 router = APIRouter(prefix="/evaluations", tags=["综合评价"], responses=ERRORS)
@@ -27,6 +27,7 @@ PeriodText = Annotated[
     str,
     Path(
         max_length=32,
+        pattern=PERIOD_PATTERN,
         description="时段：2026-10（月）、2026-10-05（日）、2026-W41（周）、2026-Q4（季）、2026（年）、"
         "2026-10-01~2026-10-15（任意区间）",
     ),

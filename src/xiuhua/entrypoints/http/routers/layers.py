@@ -8,8 +8,9 @@ from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 
 from xiuhua.adapters.geo.crs import Crs
+from xiuhua.domain.layers import MAX_ZOOM
 from xiuhua.entrypoints.http.deps import StaffUser, UowDep
-from xiuhua.entrypoints.http.schemas.common import ERRORS
+from xiuhua.entrypoints.http.schemas.common import BBOX_PATTERN, ERRORS
 from xiuhua.services import layers
 
 router = APIRouter(prefix="/layers", tags=["地图图层"], responses=ERRORS)
@@ -43,7 +44,9 @@ def layer_geojson(
     code: Code,
     user: StaffUser,
     uow: UowDep,
-    bbox: Annotated[str, Query(max_length=100, description="最小经度,最小纬度,最大经度,最大纬度")],
+    bbox: Annotated[
+        str, Query(max_length=100, pattern=BBOX_PATTERN, description="最小经度,最小纬度,最大经度,最大纬度")
+    ],
     crs: Crs = Crs.WGS84,
 ) -> JSONResponse:
     data = layers.layer_geojson(uow, code, layers.parse_bbox(bbox), crs)
@@ -58,9 +61,9 @@ def layer_geojson(
 )
 def layer_tile(
     code: Code,
-    z: Annotated[int, Path(ge=0, le=24)],
-    x: Annotated[int, Path(ge=0, le=2**24)],
-    y: Annotated[int, Path(ge=0, le=2**24)],
+    z: Annotated[int, Path(ge=0, le=MAX_ZOOM)],
+    x: Annotated[int, Path(ge=0, le=2**MAX_ZOOM - 1)],
+    y: Annotated[int, Path(ge=0, le=2**MAX_ZOOM - 1)],
     user: StaffUser,
     uow: UowDep,
 ) -> Response:

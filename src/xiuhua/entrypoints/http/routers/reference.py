@@ -17,7 +17,7 @@ from xiuhua.domain.org import Role
 from xiuhua.entrypoints.http.deps import StaffUser, UowDep
 from xiuhua.entrypoints.http.routers.cases import _bbox
 from xiuhua.entrypoints.http.schemas.admin import FeatureCollectionOut, ScheduleOut, TableName, TableOut
-from xiuhua.entrypoints.http.schemas.common import ERRORS
+from xiuhua.entrypoints.http.schemas.common import BBOX_PATTERN, ERRORS
 from xiuhua.services import calendar as calendar_service
 from xiuhua.services import catalog, components, org, policy
 from xiuhua.services.ports import UnitOfWork
@@ -79,7 +79,9 @@ def _require_bbox(text: str) -> tuple[float, float, float, float]:
     return box
 
 
-BBox = Annotated[str, Query(max_length=100, description="最小经度,最小纬度,最大经度,最大纬度（WGS84）")]
+BBox = Annotated[
+    str, Query(max_length=100, pattern=BBOX_PATTERN, description="最小经度,最小纬度,最大经度,最大纬度（WGS84）")
+]
 
 
 @router.get(

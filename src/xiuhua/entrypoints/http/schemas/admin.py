@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import Field
 
-from xiuhua.entrypoints.http.schemas.common import In, Out
+from xiuhua.entrypoints.http.schemas.common import PASSWORD_PATTERN, WORKING_PERIODS_PATTERN, In, Out
 
 
 class TableName(StrEnum):
@@ -45,7 +45,7 @@ class ImportOut(Out):
 
 
 class PasswordIn(In):
-    password: str = Field(min_length=8, max_length=128)
+    password: str = Field(min_length=8, max_length=128, pattern=PASSWORD_PATTERN)
 
 
 class ApiKeyIn(In):
@@ -80,7 +80,12 @@ class FeatureCollectionOut(Out):
 
 
 class ScheduleIn(In):
-    periods: str = Field(min_length=11, max_length=128, description="作息时段，如 08:00-12:00,14:00-18:00")
+    periods: str = Field(
+        min_length=11,
+        max_length=128,
+        pattern=WORKING_PERIODS_PATTERN,
+        description="作息时段，如 08:00-12:00,14:00-18:00",
+    )
     season: str | None = Field(default=None, max_length=16, description="季节 MM-DD:MM-DD；不填为全年")
 
 

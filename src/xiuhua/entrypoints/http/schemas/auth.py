@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from xiuhua.entrypoints.http.schemas.common import In, Out
+from xiuhua.entrypoints.http.schemas.common import PASSWORD_PATTERN, In, Out
 
 
 class TokenOut(Out):
@@ -33,11 +33,11 @@ class MeOut(Out):
 
 class CitizenIn(In):
     username: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
-    password: str = Field(min_length=8, max_length=128)
+    password: str = Field(min_length=8, max_length=128, pattern=PASSWORD_PATTERN)
     display_name: str = Field(min_length=1, max_length=64)
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9\-]{5,20}$")
 
 
 class PasswordChangeIn(In):
     old_password: str = Field(min_length=1, max_length=128)
-    new_password: str = Field(min_length=8, max_length=128)
+    new_password: str = Field(min_length=8, max_length=128, pattern=PASSWORD_PATTERN)
