@@ -214,7 +214,15 @@ def test_periods_of_every_kind(city: City, march: dict[str, str]) -> None:
     for period in ("2026-03-03", "2026-W10", "2026-Q1", "2026", "2026-03-01~2026-03-31"):
         assert _row(_evaluate(city, period), "district", "410202").counts == month
     assert _evaluate(city, "2026-03-04").cases == 0
-    for bad in ("2026-13", "2026-W60", "yesterday", "2026-03-31~2026-03-01"):
+    for bad in (
+        "2026-13",
+        "2026-W60",
+        "yesterday",
+        "2026-03-31~2026-03-01",
+        "2000-01-01~4000-01-01",
+        "0001",
+        "9999-12",
+    ):
         with pytest.raises(InvalidInputError) as info:
             _evaluate(city, bad)
         assert info.value.code == "evaluation.bad_period"

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner
 
 from xiuhua.adapters import holidays
+from xiuhua.adapters.clock import FakeClock
 from xiuhua.adapters.vision.pipeline import packaged_video
 from xiuhua.bootstrap import bootstrap, demo_sources
 from xiuhua.config import get_settings
@@ -84,6 +86,9 @@ def test_start_cameras_replays_the_demo_through_the_pipeline(city: Path) -> None
     from xiuhua.entrypoints.video_commands import start_cameras
 
     rt = bootstrap()
+    # a weekday morning: between 22:00 and 07:00 texts wait for the end of the quiet hours, and with them
+    # the recheck that opens the case (the test must not depend on the hour it runs at)
+    rt.clock = FakeClock(datetime(2026, 3, 3, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")))  # type: ignore[assignment]
     stop = threading.Event()
     started = rt.clock.now()
     thread = start_cameras(rt, stop, replay_s=0.0, device="cpu")

@@ -183,6 +183,10 @@ class PeriodKind(StrEnum):
     RANGE = "range"
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+MAX_RANGE_DAYS = 3660
+"""Periods a city evaluates: within these years and at most ten years long (so that the periods before one,
+for trends, stay within the calendar)."""
 _PATTERNS = (
     (PeriodKind.DAY, re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")),
     (PeriodKind.WEEK, re.compile(r"^(\d{4})-W(\d{2})$")),
@@ -212,7 +216,12 @@ class Period:
         try:
             for kind, pattern in _PATTERNS:
                 if m := pattern.match(text):
-                    return cls._from_match(kind, m.groups())
+                    period = cls._from_match(kind, m.groups())
+                    if period.first.year < FIRST_YEAR or period.last.year > LAST_YEAR:
+                        raise InvalidInputError("evaluation.bad_period", f"时段应在 {FIRST_YEAR}–{LAST_YEAR} 年之内")
+                    if (period.last - period.first).days >= MAX_RANGE_DAYS:
+                        raise InvalidInputError("evaluation.bad_period", f"时段不能超过 {MAX_RANGE_DAYS} 天")
+                    return period
         except ValueError:
             pass
         raise InvalidInputError(
@@ -277,7 +286,8 @@ class Period:
             year, month = _back(self.first, 3)
             return Period(PeriodKind.QUARTER, date(year, month, 1), Period.month(*_back(self.first, 1)).last)
         if self.kind is PeriodKind.YEAR:
-            return Period.parse(str(self.first.year - 1))
+            year = self.first.year - 1
+            return Period(PeriodKind.YEAR, date(year, 1, 1), date(year, 12, 31))
         span = self.last - self.first + timedelta(days=1)
         return Period(self.kind, self.first - span, self.last - span)
 

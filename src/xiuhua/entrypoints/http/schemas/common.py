@@ -45,10 +45,11 @@ _NUMBER = r"-?[0-9]{1,3}(\.[0-9]{1,15})?"
 BBOX_PATTERN = rf"^{_NUMBER}(,{_NUMBER}){{3}}$"
 """minlon,minlat,maxlon,maxlat in decimal degrees."""
 _MONTH, _DAY = r"(0[1-9]|1[0-2])", r"(0[1-9]|[12][0-9]|3[01])"
-_DATE = rf"[0-9]{{4}}-{_MONTH}-{_DAY}"
-PERIOD_PATTERN = rf"^([0-9]{{4}}(-{_MONTH}|-W(0[1-9]|[1-4][0-9]|5[0-3])|-Q[1-4])?|{_DATE}(~{_DATE})?)$"
-"""A year, month, ISO week, quarter, day or range of days: 2026, 2026-10, 2026-W41, 2026-Q4, 2026-10-05,
-2026-10-01~2026-10-15."""
+_YEAR = r"(19|2[0-9])[0-9]{2}"  # domain.evaluation.FIRST_YEAR–LAST_YEAR
+_DATE = rf"{_YEAR}-{_MONTH}-{_DAY}"
+PERIOD_PATTERN = rf"^({_YEAR}(-{_MONTH}|-W(0[1-9]|[1-4][0-9]|5[0-3])|-Q[1-4])?|{_DATE}(~{_DATE})?)$"
+"""A year (1900–2999), month, ISO week, quarter, day or range of days: 2026, 2026-10, 2026-W41, 2026-Q4,
+2026-10-05, 2026-10-01~2026-10-15 (a range of at most ten years is checked by the server)."""
 _CLOCK = r" *([01]?[0-9]|2[0-3]):[0-5][0-9] *"
 _SPAN = rf"{_CLOCK}-({_CLOCK}| *24:00 *)"
 WORKING_PERIODS_PATTERN = rf"^{_SPAN}([,，;；]{_SPAN})*$"
