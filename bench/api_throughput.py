@@ -30,14 +30,14 @@ import httpx
 from PIL import Image
 from sqlalchemy.engine import make_url
 
-from xiuhua.adapters import holidays
-from xiuhua.adapters.clock import SystemClock
-from xiuhua.adapters.db.engine import make_engine, recreate_database, upgrade
-from xiuhua.adapters.db.uow import SqlUnitOfWork
 from xiuhua.bootstrap import demo_sources
-from xiuhua.services import accounts
-from xiuhua.services.demo import DEMO_PASSWORD, build_demo
-from xiuhua.services.policy import load_policy
+from xiuhua.demo.city import DEMO_PASSWORD, build_demo
+from xiuhua.kernel.clock import SystemClock
+from xiuhua.org.adapters import holidays
+from xiuhua.org.services import accounts
+from xiuhua.org.services.policy import load_policy
+from xiuhua.platform.db.engine import make_engine, recreate_database, upgrade
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 GOAL = 0.30
 CLASSES = 20

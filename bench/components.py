@@ -31,16 +31,16 @@ import shapely
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from xiuhua.adapters import packagedata
-from xiuhua.adapters.clock import FakeClock
-from xiuhua.adapters.db import tables as t
-from xiuhua.adapters.db.component_repository import _rows
-from xiuhua.adapters.db.engine import make_engine, recreate_database, upgrade
-from xiuhua.adapters.db.uow import SqlUnitOfWork
-from xiuhua.adapters.tabular import Row
-from xiuhua.domain.components import AccuracyClass, Component, ComponentFilter, ComponentStatus
-from xiuhua.services.census import DENSITY
-from xiuhua.services.components import EXPORT_COLUMNS, export_row, import_components
+from xiuhua.demo.census import DENSITY
+from xiuhua.geo.adapters.component_repository import _rows
+from xiuhua.geo.domain.components import AccuracyClass, Component, ComponentFilter, ComponentStatus
+from xiuhua.geo.services.components import EXPORT_COLUMNS, export_row, import_components
+from xiuhua.kernel.clock import FakeClock
+from xiuhua.platform import packagedata
+from xiuhua.platform.db import tables as t
+from xiuhua.platform.db.engine import make_engine, recreate_database, upgrade
+from xiuhua.platform.tabular import Row
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 WEST, SOUTH, EAST, NORTH = 114.20, 34.70, 114.50, 34.90  # Kaifeng's urban area
 DISTRICTS = ("410202", "410203", "410204", "410205", "410212")
@@ -137,7 +137,7 @@ def product_load(engine: Engine, n: int) -> float:
 
 def product_import(engine: Engine, rows: list[Row]) -> float:
     from xiuhua.bootstrap import demo_sources
-    from xiuhua.services.catalog import import_classes
+    from xiuhua.org.services.catalog import import_classes
 
     uow = SqlUnitOfWork(engine)
     import_classes(demo_sources(geometry=False).classes, uow)

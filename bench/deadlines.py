@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from xiuhua.adapters.holidays import statutory_days
-from xiuhua.domain.calendar import TimeLimit, Unit, WorkCalendar
+from xiuhua.org.adapters.holidays import statutory_days
+from xiuhua.org.domain.calendar import TimeLimit, Unit, WorkCalendar
 
 SH = ZoneInfo("Asia/Shanghai")
 LABELS = {Unit.URGENT_HOUR: "紧急工作时", Unit.WORK_HOUR: "工作时", Unit.WORKDAY: "工作日", Unit.NATURAL_DAY: "自然日"}

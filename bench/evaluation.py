@@ -30,14 +30,14 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
-from xiuhua.adapters import holidays
-from xiuhua.adapters.db.engine import make_engine, recreate_database, upgrade
-from xiuhua.adapters.db.uow import SqlUnitOfWork
 from xiuhua.bootstrap import demo_sources
-from xiuhua.domain.evaluation import Period, PeriodKind, scheme_in_force
-from xiuhua.services import calendar as calendar_service
-from xiuhua.services import evaluation as ev
-from xiuhua.services.demo import build_demo
+from xiuhua.demo.city import build_demo
+from xiuhua.evaluation.domain.model import Period, PeriodKind, scheme_in_force
+from xiuhua.evaluation.services import evaluate as ev
+from xiuhua.org.adapters import holidays
+from xiuhua.org.services import calendar as calendar_service
+from xiuhua.platform.db.engine import make_engine, recreate_database, upgrade
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 YEAR_SECONDS = 365 * 86_400
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/xiuhua_bench_eval"

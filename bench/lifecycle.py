@@ -21,20 +21,20 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, bindparam, select, update
 from sqlalchemy.engine import make_url
 
-from xiuhua.adapters import holidays
-from xiuhua.adapters.clock import FakeClock
-from xiuhua.adapters.db import tables as t
-from xiuhua.adapters.db.engine import make_engine, recreate_database, upgrade
-from xiuhua.adapters.db.uow import SqlUnitOfWork
 from xiuhua.bootstrap import demo_sources
-from xiuhua.domain.case import Location
-from xiuhua.domain.evidence import StoredFile
-from xiuhua.domain.org import ClassKind
-from xiuhua.domain.workflow import Action, Source
-from xiuhua.services.actors import load_actor
-from xiuhua.services.cases import ActOnCase, ReportCase, act_on_case, report_case
-from xiuhua.services.demo import build_demo
-from xiuhua.services.policy import load_policy
+from xiuhua.cases.domain.case import Location
+from xiuhua.cases.domain.workflow import Action, Source
+from xiuhua.cases.services.lifecycle import ActOnCase, ReportCase, act_on_case, report_case
+from xiuhua.demo.city import build_demo
+from xiuhua.kernel.clock import FakeClock
+from xiuhua.kernel.evidence import StoredFile
+from xiuhua.org.adapters import holidays
+from xiuhua.org.domain.model import ClassKind
+from xiuhua.org.services.actors import load_actor
+from xiuhua.org.services.policy import load_policy
+from xiuhua.platform.db import tables as t
+from xiuhua.platform.db.engine import make_engine, recreate_database, upgrade
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 SH = ZoneInfo("Asia/Shanghai")
 STEPS = 8

@@ -17,10 +17,10 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from xiuhua.adapters import packagedata
-from xiuhua.adapters.geo.grids import DLAT, DLON, ORIGIN, generate_grids
-from xiuhua.adapters.geo.locator import Locator
-from xiuhua.adapters.tabular import Row
+from xiuhua.geo.adapters.grids import DLAT, DLON, ORIGIN, generate_grids
+from xiuhua.geo.adapters.locator import Locator
+from xiuhua.platform import packagedata
+from xiuhua.platform.tabular import Row
 
 
 def best_of(repeats: int, func: Callable[[], object]) -> float:

@@ -33,14 +33,14 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from sqlalchemy.engine import make_url
 
-from xiuhua.adapters import packagedata
-from xiuhua.adapters.db.engine import make_engine, recreate_database, upgrade
-from xiuhua.adapters.mqtt.client import BrokerSettings, Delivery, Publisher, Subscriber, broker_reachable
-from xiuhua.adapters.tabular import Row
 from xiuhua.bootstrap import Runtime, demo_sources
-from xiuhua.services import sensing
-from xiuhua.services.demo import build_demo
-from xiuhua.services.sensing import Message
+from xiuhua.demo.city import build_demo
+from xiuhua.platform import packagedata
+from xiuhua.platform.db.engine import make_engine, recreate_database, upgrade
+from xiuhua.platform.tabular import Row
+from xiuhua.sensing.adapters.mqtt.client import BrokerSettings, Delivery, Publisher, Subscriber, broker_reachable
+from xiuhua.sensing.services import ingest as sensing
+from xiuhua.sensing.services.ingest import Message
 
 PLACE = {"district_code": "410202", "street_code": "410202001", "community_code": "410202001009"}
 SANITATION = "1241020210Q85UHF2K"

@@ -15,13 +15,13 @@ import sys
 import time
 from pathlib import Path
 
-from xiuhua.adapters import holidays
-from xiuhua.adapters.geo import tiles
 from xiuhua.bootstrap import bootstrap, demo_sources
-from xiuhua.domain.layers import Layer, SourceKind
-from xiuhua.services import calendar as calendar_service
-from xiuhua.services import layers
-from xiuhua.services.demo import build_demo
+from xiuhua.demo.city import build_demo
+from xiuhua.geo.adapters import tiles
+from xiuhua.geo.domain.layers import Layer, SourceKind
+from xiuhua.geo.services import layers
+from xiuhua.org.adapters import holidays
+from xiuhua.org.services import calendar as calendar_service
 
 ALL_COMPONENTS = Layer("components", "全部部件", "城市部件", SourceKind.COMPONENTS, min_zoom=10)
 CITY = (114.282, 34.741, 114.440, 34.860)  # the demo grids' extent

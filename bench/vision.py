@@ -23,14 +23,14 @@ from pathlib import Path
 
 import cv2
 
-from xiuhua.adapters.vision.detectors import (
+from xiuhua.video.adapters.vision.detectors import (
     ForegroundDetector,
     ForegroundOptions,
     PlateVehicleDetector,
     PlateVehicleOptions,
 )
-from xiuhua.adapters.vision.pipeline import packaged_video
-from xiuhua.adapters.vision.plates import ClpOptions, ClpPlateReader, PlainOptions, RecognizerOnlyReader
+from xiuhua.video.adapters.vision.pipeline import packaged_video
+from xiuhua.video.adapters.vision.plates import ClpOptions, ClpPlateReader, PlainOptions, RecognizerOnlyReader
 
 ROOT = Path(__file__).resolve().parents[1]
 PLATES = ROOT / "tests" / "data" / "plates"

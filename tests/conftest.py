@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 
-from xiuhua.adapters.db.engine import make_engine, recreate_database, upgrade
-from xiuhua.adapters.db.uow import SqlUnitOfWork
+from xiuhua.platform.db.engine import make_engine, recreate_database, upgrade
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 PG_URL = os.environ.get("XIUHUA_TEST_PG_URL", "")

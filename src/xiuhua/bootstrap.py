@@ -8,16 +8,17 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from xiuhua.adapters import holidays, packagedata
-from xiuhua.adapters.clock import SystemClock
-from xiuhua.adapters.db.engine import ensure_schema, make_engine
-from xiuhua.adapters.db.uow import SqlUnitOfWork
-from xiuhua.adapters.evidence import FileEvidenceStore
 from xiuhua.config import get_settings
-from xiuhua.domain.calendar import WorkCalendar
-from xiuhua.services import calendar as calendar_service
-from xiuhua.services.demo import DemoSources
-from xiuhua.services.policy import CasePolicy, load_policy
+from xiuhua.demo.city import DemoSources
+from xiuhua.kernel.clock import SystemClock
+from xiuhua.org.adapters import holidays
+from xiuhua.org.domain.calendar import WorkCalendar
+from xiuhua.org.services import calendar as calendar_service
+from xiuhua.org.services.policy import CasePolicy, load_policy
+from xiuhua.platform import packagedata
+from xiuhua.platform.db.engine import ensure_schema, make_engine
+from xiuhua.platform.files import FileEvidenceStore
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 
 @dataclass

@@ -22,17 +22,18 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from tests.conftest import PG_URL, fresh_pg_database
-from xiuhua.adapters import holidays, packagedata
-from xiuhua.adapters.clock import FakeClock
-from xiuhua.adapters.db.engine import make_engine, recreate_database, upgrade
-from xiuhua.adapters.db.uow import SqlUnitOfWork
-from xiuhua.adapters.evidence import FileEvidenceStore
 from xiuhua.bootstrap import Runtime, demo_sources
 from xiuhua.config import Settings
+from xiuhua.demo.city import build_demo
 from xiuhua.entrypoints.http.app import create_app
-from xiuhua.services import accounts
-from xiuhua.services.demo import build_demo
-from xiuhua.services.policy import load_policy
+from xiuhua.kernel.clock import FakeClock
+from xiuhua.org.adapters import holidays
+from xiuhua.org.services import accounts
+from xiuhua.org.services.policy import load_policy
+from xiuhua.platform import packagedata
+from xiuhua.platform.db.engine import make_engine, recreate_database, upgrade
+from xiuhua.platform.files import FileEvidenceStore
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 SH = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 3, 3, 9, 0, tzinfo=SH)

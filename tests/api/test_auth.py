@@ -14,14 +14,14 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from tests.api.conftest import FAST_RULES, PASSWORD, Api
-from xiuhua.adapters.db import tables
-from xiuhua.adapters.db.engine import make_engine, upgrade
-from xiuhua.adapters.db.uow import SqlUnitOfWork
 from xiuhua.bootstrap import Runtime
 from xiuhua.config import Settings
 from xiuhua.entrypoints.http.app import create_app
 from xiuhua.entrypoints.http.deps import ApiClient
-from xiuhua.services import accounts
+from xiuhua.org.services import accounts
+from xiuhua.platform.db import tables
+from xiuhua.platform.db.engine import make_engine, upgrade
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 
 def _login(api: Api, username: str, password: str) -> object:
@@ -159,7 +159,7 @@ def test_api_keys_identify_partner_systems_until_revoked(api: Api) -> None:
 
 
 def api_uow(api: Api) -> accounts.UnitOfWork:
-    from xiuhua.adapters.db.uow import SqlUnitOfWork
+    from xiuhua.unit_of_work import SqlUnitOfWork
 
     return SqlUnitOfWork(api.engine)
 

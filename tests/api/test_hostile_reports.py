@@ -15,15 +15,15 @@ from sqlalchemy import text
 from tests.api.conftest import DISTRICT_DISPATCHER, HERE, OTHER_SUPERVISOR, SUPERVISOR, THERE, Api
 from tests.api.helpers import case_in, photo, step
 from tests.api.test_open311 import V2, api_key, form, open311_error
-from xiuhua.adapters import holidays
-from xiuhua.adapters.db.engine import alembic_config, make_engine
-from xiuhua.adapters.db.uow import SqlUnitOfWork
+from xiuhua.cases.domain.case import SYSTEM_ACTOR, Location
+from xiuhua.cases.domain.workflow import Source
+from xiuhua.cases.services.lifecycle import ReportCase, report_case
 from xiuhua.config import get_settings
-from xiuhua.domain.case import SYSTEM_ACTOR, Location
-from xiuhua.domain.org import ClassKind
-from xiuhua.domain.workflow import Source
-from xiuhua.services.cases import ReportCase, report_case
-from xiuhua.services.policy import load_policy
+from xiuhua.org.adapters import holidays
+from xiuhua.org.domain.model import ClassKind
+from xiuhua.org.services.policy import load_policy
+from xiuhua.platform.db.engine import alembic_config, make_engine
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 SHUNHE_DEPARTMENT = "11410203JN6XD1HJ09"  # 顺河回族区城市管理局
 LONGTING_DEPARTMENT = "11410202P6AA8MK023"  # 龙亭区城市管理局
@@ -99,8 +99,8 @@ def test_keys_stored_before_scoping_still_find_their_case(tmp_path: Path, sqlite
     uow = SqlUnitOfWork(engine)
     policy = load_policy(uow, holidays.statutory_days)
     from tests.api.conftest import START
-    from xiuhua.adapters.clock import FakeClock
-    from xiuhua.services.actors import load_actor
+    from xiuhua.kernel.clock import FakeClock
+    from xiuhua.org.services.actors import load_actor
 
     where = Location(HERE["lon"], HERE["lat"], "x", "410202", "410202001", HERE["community_code"])
     actor = load_actor(uow, SUPERVISOR)
@@ -137,7 +137,7 @@ def test_the_command_line_locates_reports_too(sqlite_template: Path, tmp_path: P
                                               monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     from typer.testing import CliRunner
 
-    from xiuhua.entrypoints.cli import app
+    from xiuhua.entrypoints.cli.main import app
 
     shutil.copy(sqlite_template, tmp_path / "cli.db")
     monkeypatch.setenv("XIUHUA_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")

@@ -13,14 +13,14 @@ from sqlalchemy import update
 from typer.testing import CliRunner
 
 from tests.api.conftest import FAST_RULES, PASSWORD, START, Api
-from xiuhua.adapters.clock import FakeClock
-from xiuhua.adapters.db import tables as t
-from xiuhua.adapters.db.uow import SqlUnitOfWork
 from xiuhua.config import get_settings
-from xiuhua.domain.errors import ConflictError
-from xiuhua.domain.org import Role, Staff
-from xiuhua.entrypoints.cli import app as cli
-from xiuhua.services import accounts
+from xiuhua.entrypoints.cli.main import app as cli
+from xiuhua.kernel.clock import FakeClock
+from xiuhua.kernel.errors import ConflictError
+from xiuhua.org.domain.model import Role, Staff
+from xiuhua.org.services import accounts
+from xiuhua.platform.db import tables as t
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 
 def staff_row(api: Api, username: str) -> dict[str, str]:

@@ -15,8 +15,8 @@ from PIL import Image
 
 from tests.api.conftest import HERE, Api
 from tests.api.helpers import png
-from xiuhua.adapters.db.uow import SqlUnitOfWork
-from xiuhua.adapters.geo.crs import Crs, from_wgs84
+from xiuhua.geo.adapters.crs import Crs, from_wgs84
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 V2 = "/open311/v2"
 REQUEST_FIELDS = {

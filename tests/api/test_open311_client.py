@@ -25,16 +25,16 @@ from civicbot.registry import Endpoint
 from georeport import GeoReport
 
 from tests.api.conftest import FAST_RULES, HERE, START
-from xiuhua.adapters.clock import FakeClock
-from xiuhua.adapters.db.engine import make_engine
-from xiuhua.adapters.db.uow import SqlUnitOfWork
-from xiuhua.adapters.evidence import FileEvidenceStore
 from xiuhua.bootstrap import Runtime
 from xiuhua.config import Settings
-from xiuhua.domain.accounts import AccountKind, Principal
-from xiuhua.domain.org import Role
 from xiuhua.entrypoints.http.app import create_app
-from xiuhua.services import accounts
+from xiuhua.kernel.clock import FakeClock
+from xiuhua.org.domain.accounts import AccountKind, Principal
+from xiuhua.org.domain.model import Role
+from xiuhua.org.services import accounts
+from xiuhua.platform.db.engine import make_engine
+from xiuhua.platform.files import FileEvidenceStore
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 ADMIN = Principal("admin", AccountKind.STAFF, frozenset({Role.ADMIN}))
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shapely
 
 from tests.api.conftest import Api
-from xiuhua.adapters.db.uow import SqlUnitOfWork
-from xiuhua.services import layers
+from xiuhua.geo.services import layers
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 
 def test_tables_read_for_staff_with_phones_for_admins_only(api: Api) -> None:

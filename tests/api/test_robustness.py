@@ -8,8 +8,8 @@ import pytest
 
 from tests.api.conftest import HERE, SUPERVISOR, Api
 from tests.api.helpers import upload
-from xiuhua.adapters.db.uow import SqlUnitOfWork
-from xiuhua.adapters.geo.crs import Crs, from_wgs84
+from xiuhua.geo.adapters.crs import Crs, from_wgs84
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

@@ -24,7 +24,7 @@ from schemathesis.checks import (
 )
 
 from tests.api.conftest import DISTRICT_DISPATCHER, OTHER_SUPERVISOR, THERE, Api
-from xiuhua.adapters.db.uow import SqlUnitOfWork
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 EXAMPLES = 25
 CASE_NO = re.compile(r"(?<![0-9])20[0-9]{12}(?![0-9])")

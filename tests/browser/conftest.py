@@ -26,18 +26,19 @@ import pytest
 import uvicorn
 from argon2 import PasswordHasher
 
-from xiuhua.adapters import holidays
-from xiuhua.adapters.db.engine import make_engine, upgrade
-from xiuhua.adapters.db.uow import SqlUnitOfWork
-from xiuhua.adapters.evidence import FileEvidenceStore
 from xiuhua.bootstrap import Runtime, demo_sources
 from xiuhua.config import Settings
+from xiuhua.demo.city import DEMO_CITIZEN, DEMO_PASSWORD, build_demo
+from xiuhua.demo.simulation import SimulationConfig, simulate
 from xiuhua.entrypoints.http.app import create_app
-from xiuhua.services import accounts, layers
-from xiuhua.services import calendar as calendar_service
-from xiuhua.services.demo import DEMO_CITIZEN, DEMO_PASSWORD, build_demo
-from xiuhua.services.policy import load_policy
-from xiuhua.services.simulation import SimulationConfig, simulate
+from xiuhua.geo.services import layers
+from xiuhua.org.adapters import holidays
+from xiuhua.org.services import accounts
+from xiuhua.org.services import calendar as calendar_service
+from xiuhua.org.services.policy import load_policy
+from xiuhua.platform.db.engine import make_engine, upgrade
+from xiuhua.platform.files import FileEvidenceStore
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 CHROMIUM = os.environ.get("XIUHUA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

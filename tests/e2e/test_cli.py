@@ -9,9 +9,9 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from tests.conftest import PG_URL, SHARED, fresh_pg_database
-from xiuhua.adapters.db import engine as db_engine
 from xiuhua.config import get_settings
-from xiuhua.entrypoints.cli import app
+from xiuhua.entrypoints.cli.main import app
+from xiuhua.platform.db import engine as db_engine
 
 runner = CliRunner()
 

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from xiuhua.config import get_settings
-from xiuhua.entrypoints.cli import app
+from xiuhua.entrypoints.cli.main import app
 
 runner = CliRunner()
 PERIOD = "2026-03-02~2026-03-04"

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from xiuhua.adapters import holidays
-from xiuhua.adapters.geo import tiles
 from xiuhua.bootstrap import bootstrap, demo_sources
 from xiuhua.config import get_settings
-from xiuhua.entrypoints.cli import app
-from xiuhua.services import calendar as calendar_service
-from xiuhua.services.demo import build_demo
+from xiuhua.demo.city import build_demo
+from xiuhua.entrypoints.cli.main import app
+from xiuhua.geo.adapters import tiles
+from xiuhua.org.adapters import holidays
+from xiuhua.org.services import calendar as calendar_service
 
 mvt: Any = importlib.import_module("mapbox_vector_tile")
 runner = CliRunner()

@@ -10,10 +10,10 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from xiuhua.adapters.db.engine import make_engine
-from xiuhua.adapters.db.uow import SqlUnitOfWork
 from xiuhua.config import get_settings
-from xiuhua.entrypoints.cli import app
+from xiuhua.entrypoints.cli.main import app
+from xiuhua.platform.db.engine import make_engine
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 runner = CliRunner()
 HANDLER = "handler_91410204bhj5q4x12m"  # the water company: 供水井盖 city-wide

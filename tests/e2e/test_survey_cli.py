@@ -13,13 +13,13 @@ from typer.testing import CliRunner
 
 from tests.integration.test_survey_import import EAST, WEST, community_outline, grid_features, write
 from tests.unit.test_components import DEPT, make_component
-from xiuhua.adapters import packagedata
-from xiuhua.adapters.geo.crs import Crs, from_wgs84
-from xiuhua.adapters.geo.vector_files import read_layer
-from xiuhua.adapters.tabular import write_table
 from xiuhua.config import get_settings
-from xiuhua.entrypoints.cli import app
-from xiuhua.services import components as svc
+from xiuhua.entrypoints.cli.main import app
+from xiuhua.geo.adapters.crs import Crs, from_wgs84
+from xiuhua.geo.adapters.vector_files import read_layer
+from xiuhua.geo.services import components as svc
+from xiuhua.platform import packagedata
+from xiuhua.platform.tabular import write_table
 
 runner = CliRunner()
 REGIONS = """code,name,level,parent_code

@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from xiuhua.bootstrap import bootstrap
+from xiuhua.cases.services.outbox import Event
 from xiuhua.config import get_settings
-from xiuhua.entrypoints.cli import app
-from xiuhua.services.outbox import Event
+from xiuhua.entrypoints.cli.main import app
 
 
 @pytest.fixture

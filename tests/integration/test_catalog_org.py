@@ -10,18 +10,20 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import SHARED
-from xiuhua.adapters import holidays, packagedata
-from xiuhua.adapters.db.uow import SqlUnitOfWork
-from xiuhua.adapters.tabular import Row, read_table
 from xiuhua.bootstrap import demo_sources
-from xiuhua.domain.calendar import Schedule, TimeLimit, WorkCalendar, parse_periods
-from xiuhua.domain.errors import InvalidInputError, NotFoundError
-from xiuhua.domain.org import ClassKind, Role
-from xiuhua.domain.standards import code_from_2013
-from xiuhua.services import calendar as calendar_service
-from xiuhua.services import catalog, org
-from xiuhua.services.demo import build_demo
-from xiuhua.services.importing import ImportRejectedError
+from xiuhua.demo.city import build_demo
+from xiuhua.kernel.errors import InvalidInputError, NotFoundError
+from xiuhua.org.adapters import holidays
+from xiuhua.org.domain.calendar import Schedule, TimeLimit, WorkCalendar, parse_periods
+from xiuhua.org.domain.model import ClassKind, Role
+from xiuhua.org.domain.standards import code_from_2013
+from xiuhua.org.services import calendar as calendar_service
+from xiuhua.org.services import catalog
+from xiuhua.org.services import structure as org
+from xiuhua.platform import packagedata
+from xiuhua.platform.importing import ImportRejectedError
+from xiuhua.platform.tabular import Row, read_table
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -209,7 +211,7 @@ def test_organization_and_staff_import_export_round_trip(uow: SqlUnitOfWork, cal
         ("staff.csv", org.export_staff, org.STAFF_COLUMNS, org.import_staff),
         ("regions.csv", org.export_regions, org.REGION_COLUMNS, org.import_regions),
     ):
-        from xiuhua.adapters.tabular import write_table
+        from xiuhua.platform.tabular import write_table
 
         before = export(uow)
         write_table(tmp_path / name, columns, before)
@@ -230,7 +232,7 @@ def test_organization_import_errors(uow: SqlUnitOfWork, cal: WorkCalendar) -> No
         "jurisdiction": "",
         "classes": "matter:06",
     }
-    from xiuhua.domain.org import uscc_check_char
+    from xiuhua.org.domain.model import uscc_check_char
 
     code = "11410202MA000000T"
     valid["code"] = code + uscc_check_char(code)

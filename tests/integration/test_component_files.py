@@ -13,15 +13,15 @@ from shapely.geometry import Point
 
 from tests.integration.test_components import at, table_row, varied_components
 from tests.unit.test_components import DEPT, make_component
-from xiuhua.adapters.clock import FakeClock
-from xiuhua.adapters.db.uow import SqlUnitOfWork
-from xiuhua.adapters.geo.crs import to_metres
-from xiuhua.adapters.geo.vector_files import read_layer, write_layer
 from xiuhua.bootstrap import demo_sources
-from xiuhua.domain.components import ComponentFilter, ComponentStatus
-from xiuhua.services import catalog
-from xiuhua.services import components as svc
-from xiuhua.services.importing import ImportRejectedError
+from xiuhua.geo.adapters.crs import to_metres
+from xiuhua.geo.adapters.vector_files import read_layer, write_layer
+from xiuhua.geo.domain.components import ComponentFilter, ComponentStatus
+from xiuhua.geo.services import components as svc
+from xiuhua.kernel.clock import FakeClock
+from xiuhua.org.services import catalog
+from xiuhua.platform.importing import ImportRejectedError
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 

@@ -12,16 +12,16 @@ import shapely
 from shapely.geometry import LineString, Point, Polygon, mapping
 
 from tests.unit.test_components import DEPT, make_component
-from xiuhua.adapters.clock import FakeClock
-from xiuhua.adapters.db.uow import SqlUnitOfWork
-from xiuhua.adapters.tabular import Row, read_table, write_table
 from xiuhua.bootstrap import demo_sources
-from xiuhua.domain.components import AccuracyClass, Component, ComponentFilter, ComponentStatus, DataSource
-from xiuhua.domain.errors import ConflictError, InvalidInputError, NotFoundError
-from xiuhua.services import catalog
-from xiuhua.services import components as svc
-from xiuhua.services.components import EXPORT_COLUMNS, RegisterComponent, RemoveComponent, UpdateComponent
-from xiuhua.services.importing import ImportRejectedError
+from xiuhua.geo.domain.components import AccuracyClass, Component, ComponentFilter, ComponentStatus, DataSource
+from xiuhua.geo.services import components as svc
+from xiuhua.geo.services.components import EXPORT_COLUMNS, RegisterComponent, RemoveComponent, UpdateComponent
+from xiuhua.kernel.clock import FakeClock
+from xiuhua.kernel.errors import ConflictError, InvalidInputError, NotFoundError
+from xiuhua.org.services import catalog
+from xiuhua.platform.importing import ImportRejectedError
+from xiuhua.platform.tabular import Row, read_table, write_table
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 OTHER_DEPT = "12410202D92N8X1B21"

@@ -12,20 +12,20 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.conftest import PG_URL, fresh_pg_database
-from xiuhua.adapters import holidays
-from xiuhua.adapters.clock import FakeClock
-from xiuhua.adapters.db.case_repository import CaseRepository
-from xiuhua.adapters.db.engine import make_engine, upgrade
-from xiuhua.adapters.db.uow import SqlUnitOfWork
 from xiuhua.bootstrap import demo_sources
-from xiuhua.domain.case import Location
-from xiuhua.domain.errors import ConflictError
-from xiuhua.domain.org import ClassKind
-from xiuhua.domain.workflow import Action, Source, State
-from xiuhua.services.actors import load_actor
-from xiuhua.services.cases import ActOnCase, ReportCase, act_on_case, report_case
-from xiuhua.services.demo import build_demo
-from xiuhua.services.policy import load_policy
+from xiuhua.cases.adapters.case_repository import CaseRepository
+from xiuhua.cases.domain.case import Location
+from xiuhua.cases.domain.workflow import Action, Source, State
+from xiuhua.cases.services.lifecycle import ActOnCase, ReportCase, act_on_case, report_case
+from xiuhua.demo.city import build_demo
+from xiuhua.kernel.clock import FakeClock
+from xiuhua.kernel.errors import ConflictError
+from xiuhua.org.adapters import holidays
+from xiuhua.org.domain.model import ClassKind
+from xiuhua.org.services.actors import load_actor
+from xiuhua.org.services.policy import load_policy
+from xiuhua.platform.db.engine import make_engine, upgrade
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 SH = ZoneInfo("Asia/Shanghai")
 HERE = Location(114.3455, 34.807, "龙亭公园东门", "410202", "410202001", "410202001009", None, "B")

@@ -10,22 +10,22 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from xiuhua.adapters import holidays
-from xiuhua.adapters.clock import FakeClock
-from xiuhua.adapters.db.uow import SqlUnitOfWork
 from xiuhua.bootstrap import demo_sources
-from xiuhua.domain.case import Location
-from xiuhua.domain.errors import ConflictError, InvalidInputError, NotFoundError
-from xiuhua.domain.evaluation import Period
-from xiuhua.domain.evidence import StoredFile
-from xiuhua.domain.org import ClassKind
-from xiuhua.domain.workflow import Action, Source
-from xiuhua.services import evaluation as ev
-from xiuhua.services import rewards
-from xiuhua.services.actors import load_actor
-from xiuhua.services.cases import ActOnCase, ReportCase, act_on_case, report_case
-from xiuhua.services.demo import build_demo
-from xiuhua.services.policy import CasePolicy, load_policy
+from xiuhua.cases.domain.case import Location
+from xiuhua.cases.domain.workflow import Action, Source
+from xiuhua.cases.services.lifecycle import ActOnCase, ReportCase, act_on_case, report_case
+from xiuhua.demo.city import build_demo
+from xiuhua.evaluation.domain.model import Period
+from xiuhua.evaluation.services import evaluate as ev
+from xiuhua.evaluation.services import rewards
+from xiuhua.kernel.clock import FakeClock
+from xiuhua.kernel.errors import ConflictError, InvalidInputError, NotFoundError
+from xiuhua.kernel.evidence import StoredFile
+from xiuhua.org.adapters import holidays
+from xiuhua.org.domain.model import ClassKind
+from xiuhua.org.services.actors import load_actor
+from xiuhua.org.services.policy import CasePolicy, load_policy
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 SH = ZoneInfo("Asia/Shanghai")
 HERE = Location(114.3455, 34.807, "龙亭公园东门", "410202", "410202001", "410202001009", None, "B")

@@ -7,11 +7,11 @@ from datetime import date, timedelta
 import pytest
 
 from tests.integration.test_evaluation import WATER, City, make_city, make_march
-from xiuhua.adapters.db.uow import SqlUnitOfWork
-from xiuhua.domain.errors import InvalidInputError, NotFoundError
-from xiuhua.services import campaigns as cp
-from xiuhua.services.actors import load_actor
-from xiuhua.services.deadlines import sweep
+from xiuhua.cases.services.deadlines import sweep
+from xiuhua.evaluation.services import campaigns as cp
+from xiuhua.kernel.errors import InvalidInputError, NotFoundError
+from xiuhua.org.services.actors import load_actor
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 COVERS = {
     "code": "covers-longting",

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from tests.integration.test_evaluation import HERE, WATER, City, make_city
-from xiuhua.adapters.db.uow import SqlUnitOfWork
-from xiuhua.adapters.tabular import read_table
-from xiuhua.services import case_history_import as history
-from xiuhua.services import evaluation as ev
-from xiuhua.services.audit import verify_log
-from xiuhua.services.importing import ImportRejectedError
+from xiuhua.cases.services import history_import as history
+from xiuhua.cases.services.audit import verify_log
+from xiuhua.evaluation.services import evaluate as ev
+from xiuhua.platform.importing import ImportRejectedError
+from xiuhua.platform.tabular import read_table
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 PLACE = {"district_code": HERE.district_code, "street_code": HERE.street_code,
          "community_code": HERE.community_code, "lon": "114.3455", "lat": "34.807", "address": "东门"}  # fmt: skip

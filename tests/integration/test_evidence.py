@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from xiuhua.adapters.evidence import FileEvidenceStore
-from xiuhua.domain.errors import InvalidInputError
+from xiuhua.kernel.errors import InvalidInputError
+from xiuhua.platform.files import FileEvidenceStore
 
 
 def gps_jpeg() -> bytes:

@@ -7,13 +7,14 @@ import json
 import pytest
 
 from tests.conftest import SHARED
-from xiuhua.adapters import packagedata
-from xiuhua.adapters.db.uow import SqlUnitOfWork
-from xiuhua.adapters.geo.crs import Crs, from_wgs84
 from xiuhua.bootstrap import demo_sources
-from xiuhua.domain.errors import InvalidInputError
-from xiuhua.services import catalog, org
-from xiuhua.services.geography import load_locator, locate, seed_demo_geometry
+from xiuhua.geo.adapters.crs import Crs, from_wgs84
+from xiuhua.geo.services.geography import load_locator, locate, seed_demo_geometry
+from xiuhua.kernel.errors import InvalidInputError
+from xiuhua.org.services import catalog
+from xiuhua.org.services import structure as org
+from xiuhua.platform import packagedata
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 CORE = ("410202", "410203", "410204", "410205")
 

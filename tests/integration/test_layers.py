@@ -13,19 +13,20 @@ import pytest
 import shapely
 from shapely.geometry import Point, shape
 
-from xiuhua.adapters import holidays, packagedata
-from xiuhua.adapters.db.uow import SqlUnitOfWork
-from xiuhua.adapters.geo import tiles
-from xiuhua.adapters.geo.crs import Crs, from_wgs84
-from xiuhua.adapters.tabular import Row, read_table, write_table
 from xiuhua.bootstrap import demo_sources
-from xiuhua.domain.components import ComponentFilter
-from xiuhua.domain.errors import InvalidInputError, NotFoundError
-from xiuhua.domain.layers import Layer, SourceFilter, SourceKind
-from xiuhua.services import calendar as calendar_service
-from xiuhua.services import layers as svc
-from xiuhua.services.demo import build_demo
-from xiuhua.services.importing import ImportRejectedError
+from xiuhua.demo.city import build_demo
+from xiuhua.geo.adapters import tiles
+from xiuhua.geo.adapters.crs import Crs, from_wgs84
+from xiuhua.geo.domain.components import ComponentFilter
+from xiuhua.geo.domain.layers import Layer, SourceFilter, SourceKind
+from xiuhua.geo.services import layers as svc
+from xiuhua.kernel.errors import InvalidInputError, NotFoundError
+from xiuhua.org.adapters import holidays
+from xiuhua.org.services import calendar as calendar_service
+from xiuhua.platform import packagedata
+from xiuhua.platform.importing import ImportRejectedError
+from xiuhua.platform.tabular import Row, read_table, write_table
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 mvt: Any = importlib.import_module("mapbox_vector_tile")
 STREETS = ("410204001", "410204002")  # two streets of 鼓楼区 keep the city small

@@ -9,8 +9,8 @@ from alembic import command
 from sqlalchemy import Engine, inspect
 
 from tests.conftest import PG_URL, fresh_pg_database
-from xiuhua.adapters.db.engine import alembic_config, current_revision, ensure_schema, head_revision, make_engine
-from xiuhua.adapters.db.tables import metadata
+from xiuhua.platform.db.engine import alembic_config, current_revision, ensure_schema, head_revision, make_engine
+from xiuhua.platform.db.tables import metadata
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
@@ -46,8 +46,8 @@ def test_sqlite_file_database_uses_wal(tmp_path: Path) -> None:
 
 def test_tallies_are_built_from_the_log_when_a_database_with_cases_is_upgraded(empty_engine: Engine) -> None:
     from tests.integration.test_evaluation import make_city, make_march
-    from xiuhua.adapters.db.uow import SqlUnitOfWork
-    from xiuhua.services import evaluation as ev
+    from xiuhua.evaluation.services import evaluate as ev
+    from xiuhua.unit_of_work import SqlUnitOfWork
 
     ensure_schema(empty_engine)
     city = make_city(SqlUnitOfWork(empty_engine))

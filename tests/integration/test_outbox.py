@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from xiuhua.adapters.clock import FakeClock
-from xiuhua.adapters.db.uow import SqlUnitOfWork
-from xiuhua.services.outbox import GAP_WAIT, Event, OutboxReader, prune_outbox
+from xiuhua.cases.services.outbox import GAP_WAIT, Event, OutboxReader, prune_outbox
+from xiuhua.kernel.clock import FakeClock
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 T0 = datetime(2026, 3, 3, 1, 0, tzinfo=UTC)
 MONTH = timedelta(days=30)

@@ -12,20 +12,21 @@ import pytest
 from shapely.geometry import Point
 
 from tests.unit.test_components import make_component
-from xiuhua.adapters import holidays, packagedata
-from xiuhua.adapters.clock import FakeClock
-from xiuhua.adapters.db.uow import SqlUnitOfWork
-from xiuhua.adapters.tabular import Row
 from xiuhua.bootstrap import demo_sources
-from xiuhua.domain.errors import InvalidInputError, NotFoundError
-from xiuhua.domain.org import ClassKind
-from xiuhua.domain.sensing import Phase
-from xiuhua.domain.workflow import Source, State
-from xiuhua.services import sensing
-from xiuhua.services.demo import build_demo
-from xiuhua.services.importing import ImportRejectedError
-from xiuhua.services.policy import CasePolicy, load_policy
-from xiuhua.services.sensing import IngestReport, Message
+from xiuhua.cases.domain.workflow import Source, State
+from xiuhua.demo.city import build_demo
+from xiuhua.kernel.clock import FakeClock
+from xiuhua.kernel.errors import InvalidInputError, NotFoundError
+from xiuhua.org.adapters import holidays
+from xiuhua.org.domain.model import ClassKind
+from xiuhua.org.services.policy import CasePolicy, load_policy
+from xiuhua.platform import packagedata
+from xiuhua.platform.importing import ImportRejectedError
+from xiuhua.platform.tabular import Row
+from xiuhua.sensing.domain.model import Phase
+from xiuhua.sensing.services import ingest as sensing
+from xiuhua.sensing.services.ingest import IngestReport, Message
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 T0 = datetime(2026, 3, 3, 1, 0, tzinfo=UTC)  # 09:00 in Kaifeng
 WATER = "91410204BHJ5Q4X12M"

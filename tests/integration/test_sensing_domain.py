@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from xiuhua.domain.errors import InvalidInputError
-from xiuhua.domain.org import ClassKind
-from xiuhua.domain.sensing import (
+from xiuhua.kernel.errors import InvalidInputError
+from xiuhua.org.domain.model import ClassKind
+from xiuhua.sensing.domain.model import (
     KINDS,
     Device,
     Effect,
@@ -23,7 +23,7 @@ from xiuhua.domain.sensing import (
     distance_to_polyline_m,
     step_episode,
 )
-from xiuhua.domain.sensing import MessageRejectedError as Rejected
+from xiuhua.sensing.domain.model import MessageRejectedError as Rejected
 
 NOW = datetime(2026, 3, 3, 1, 0, tzinfo=UTC)
 

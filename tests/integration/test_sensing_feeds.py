@@ -8,19 +8,21 @@ import pytest
 from shapely.geometry import Polygon
 
 from tests.unit.test_components import make_component
-from xiuhua.adapters import holidays, packagedata
-from xiuhua.adapters.clock import FakeClock
-from xiuhua.adapters.db.uow import SqlUnitOfWork
-from xiuhua.adapters.tabular import Row
 from xiuhua.bootstrap import demo_sources
-from xiuhua.domain.errors import InvalidInputError
-from xiuhua.domain.geography import Place
-from xiuhua.domain.org import ClassKind
-from xiuhua.domain.workflow import Source
-from xiuhua.services import bikes, feeds, sensing
-from xiuhua.services.demo import build_demo
-from xiuhua.services.importing import ImportRejectedError
-from xiuhua.services.policy import CasePolicy, load_policy
+from xiuhua.cases.domain.workflow import Source
+from xiuhua.demo.city import build_demo
+from xiuhua.geo.domain.geography import Place
+from xiuhua.kernel.clock import FakeClock
+from xiuhua.kernel.errors import InvalidInputError
+from xiuhua.org.adapters import holidays
+from xiuhua.org.domain.model import ClassKind
+from xiuhua.org.services.policy import CasePolicy, load_policy
+from xiuhua.platform import packagedata
+from xiuhua.platform.importing import ImportRejectedError
+from xiuhua.platform.tabular import Row
+from xiuhua.sensing.services import bikes, feeds
+from xiuhua.sensing.services import ingest as sensing
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 T0 = datetime(2026, 3, 3, 1, 0, tzinfo=UTC)
 COMMUNITY = "410202001009"

@@ -9,13 +9,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from xiuhua.adapters import holidays, packagedata
-from xiuhua.adapters.clock import FakeClock
-from xiuhua.adapters.db.engine import make_engine
-from xiuhua.adapters.db.uow import SqlUnitOfWork
-from xiuhua.adapters.tabular import Row
 from xiuhua.bootstrap import demo_sources
-from xiuhua.domain.sensing import (
+from xiuhua.demo.city import build_demo
+from xiuhua.kernel.clock import FakeClock
+from xiuhua.org.adapters import holidays
+from xiuhua.org.services.policy import CasePolicy, load_policy
+from xiuhua.platform import packagedata
+from xiuhua.platform.db.engine import make_engine
+from xiuhua.platform.tabular import Row
+from xiuhua.sensing.domain.model import (
     MAX_PAYLOAD_BYTES,
     MAX_PAYLOAD_DEPTH,
     Limits,
@@ -24,10 +26,9 @@ from xiuhua.domain.sensing import (
     decode_message,
     nesting_depth,
 )
-from xiuhua.services import sensing
-from xiuhua.services.demo import build_demo
-from xiuhua.services.policy import CasePolicy, load_policy
-from xiuhua.services.sensing import IngestReport, Message
+from xiuhua.sensing.services import ingest as sensing
+from xiuhua.sensing.services.ingest import IngestReport, Message
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 T0 = datetime(2026, 3, 3, 1, 0, tzinfo=UTC)
 TS = T0.isoformat().encode()

@@ -7,16 +7,16 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from tests.conftest import sqlite_memory_engine
-from xiuhua.adapters import holidays
-from xiuhua.adapters.db.uow import SqlUnitOfWork
-from xiuhua.adapters.evidence import FileEvidenceStore
 from xiuhua.bootstrap import demo_sources
-from xiuhua.domain.workflow import Action, Source, State
-from xiuhua.services import calendar as calendar_service
-from xiuhua.services.audit import verify_log
-from xiuhua.services.demo import build_demo
-from xiuhua.services.policy import load_policy
-from xiuhua.services.simulation import SimulationConfig, SimulationSummary, simulate
+from xiuhua.cases.domain.workflow import Action, Source, State
+from xiuhua.cases.services.audit import verify_log
+from xiuhua.demo.city import build_demo
+from xiuhua.demo.simulation import SimulationConfig, SimulationSummary, simulate
+from xiuhua.org.adapters import holidays
+from xiuhua.org.services import calendar as calendar_service
+from xiuhua.org.services.policy import load_policy
+from xiuhua.platform.files import FileEvidenceStore
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 START = datetime(2026, 3, 2, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Monday
 CONFIG = SimulationConfig(days=7, seed=7, start=START, reports_per_day=40)

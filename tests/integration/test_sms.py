@@ -15,17 +15,25 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from xiuhua.adapters.clock import FakeClock
-from xiuhua.adapters.crypto import CipherError, PhoneCipher
-from xiuhua.adapters.db import tables as t
-from xiuhua.adapters.db.uow import SqlUnitOfWork
-from xiuhua.adapters.sms import load
-from xiuhua.adapters.sms.base import SmsConfigError, SmsDeliveryError, SmsError, SmsRejectedError
-from xiuhua.adapters.sms.fake import FakeOptions, FakeSmsProvider
-from xiuhua.adapters.sms.http import HttpOptions, HttpSmsProvider, sign
-from xiuhua.domain.enforcement import SmsState
-from xiuhua.domain.errors import InvalidInputError, NotFoundError
-from xiuhua.services.sms import QueueSms, RecordReceipt, SmsPolicy, deliver_sms, queue_sms, record_receipt, retry_sms
+from xiuhua.kernel.clock import FakeClock
+from xiuhua.kernel.errors import InvalidInputError, NotFoundError
+from xiuhua.platform.db import tables as t
+from xiuhua.unit_of_work import SqlUnitOfWork
+from xiuhua.video.adapters.crypto import CipherError, PhoneCipher
+from xiuhua.video.adapters.sms import load
+from xiuhua.video.adapters.sms.base import SmsConfigError, SmsDeliveryError, SmsError, SmsRejectedError
+from xiuhua.video.adapters.sms.fake import FakeOptions, FakeSmsProvider
+from xiuhua.video.adapters.sms.http import HttpOptions, HttpSmsProvider, sign
+from xiuhua.video.domain.enforcement import SmsState
+from xiuhua.video.services.sms import (
+    QueueSms,
+    RecordReceipt,
+    SmsPolicy,
+    deliver_sms,
+    queue_sms,
+    record_receipt,
+    retry_sms,
+)
 
 SH = ZoneInfo("Asia/Shanghai")
 CIPHER = PhoneCipher("test-phone-key-0123456789abcdef")
@@ -216,7 +224,7 @@ def test_http_provider_signs_and_maps_errors(gateway: str) -> None:
 def test_registry_loads_by_name_and_validates_options(gateway: str) -> None:
     assert isinstance(load("fake"), FakeSmsProvider)
     assert isinstance(load("http", {"url": gateway, "api_key": "k", "secret": "s"}), HttpSmsProvider)
-    assert isinstance(load("xiuhua.adapters.sms.fake.FakeSmsProvider"), FakeSmsProvider)
+    assert isinstance(load("xiuhua.video.adapters.sms.fake.FakeSmsProvider"), FakeSmsProvider)
     for name, options, code in [
         ("nope", None, "sms.unknown_provider"),
         ("http", {"url": gateway}, "sms.bad_options"),

@@ -15,14 +15,14 @@ import shapely
 from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
 
-from xiuhua.adapters.db.uow import SqlUnitOfWork
-from xiuhua.adapters.geo.crs import Crs, from_wgs84, to_metres
-from xiuhua.adapters.tabular import Row
-from xiuhua.domain.errors import InvalidInputError
-from xiuhua.services import org
-from xiuhua.services.geography import load_locator, locate
-from xiuhua.services.importing import ImportRejectedError
-from xiuhua.services.survey import LayerKind, import_layer
+from xiuhua.geo.adapters.crs import Crs, from_wgs84, to_metres
+from xiuhua.geo.services.geography import load_locator, locate
+from xiuhua.geo.services.survey import LayerKind, import_layer
+from xiuhua.kernel.errors import InvalidInputError
+from xiuhua.org.services import structure as org
+from xiuhua.platform.importing import ImportRejectedError
+from xiuhua.platform.tabular import Row
+from xiuhua.unit_of_work import SqlUnitOfWork
 
 CITY, DISTRICT, STREET = "410200", "410204", "410204001"
 WEST, EAST = "410204001001", "410204001002"

@@ -10,14 +10,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from typer.testing import CliRunner
 
-from xiuhua.adapters import holidays
-from xiuhua.adapters.clock import FakeClock
-from xiuhua.adapters.vision.pipeline import packaged_video
 from xiuhua.bootstrap import bootstrap, demo_sources
 from xiuhua.config import get_settings
-from xiuhua.entrypoints.cli import app
-from xiuhua.services.demo import build_demo
-from xiuhua.services.policy import load_policy
+from xiuhua.demo.city import build_demo
+from xiuhua.entrypoints.cli.main import app
+from xiuhua.kernel.clock import FakeClock
+from xiuhua.org.adapters import holidays
+from xiuhua.org.services.policy import load_policy
+from xiuhua.video.adapters.vision.pipeline import packaged_video
 
 runner = CliRunner()
 PLATES = Path(__file__).resolve().parents[1] / "data" / "plates"
@@ -83,7 +83,7 @@ def test_plate_read_and_errors(city: Path) -> None:
 def test_start_cameras_replays_the_demo_through_the_pipeline(city: Path) -> None:
     import threading
 
-    from xiuhua.entrypoints.video_commands import start_cameras
+    from xiuhua.entrypoints.cli.video import start_cameras
 
     rt = bootstrap()
     # a weekday morning: between 22:00 and 07:00 texts wait for the end of the quiet hours, and with them

@@ -10,28 +10,28 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from xiuhua.adapters import holidays
-from xiuhua.adapters.clock import FakeClock
-from xiuhua.adapters.crypto import PhoneCipher
-from xiuhua.adapters.db.uow import SqlUnitOfWork
-from xiuhua.adapters.evidence import FileEvidenceStore
-from xiuhua.adapters.sms.fake import FakeOptions, FakeSmsProvider
-from xiuhua.adapters.tabular import read_table
-from xiuhua.adapters.vision.frames import frames
-from xiuhua.adapters.vision.pipeline import load_camera_file, packaged_video, vision_for
 from xiuhua.bootstrap import demo_sources
-from xiuhua.domain.case import Actor
-from xiuhua.domain.enforcement import NoticeState, SmsState
-from xiuhua.domain.org import Role
-from xiuhua.domain.workflow import Action, Source, State
-from xiuhua.services.audit import verify_log
-from xiuhua.services.demo import build_demo
-from xiuhua.services.enforcement import Deps, EnforcementPolicy, ReviewNotice, review_notice, sms_record_digest
-from xiuhua.services.policy import load_policy
-from xiuhua.services.ports import Clock
-from xiuhua.services.sms import deliver_sms
-from xiuhua.services.vehicles import import_vehicles
-from xiuhua.services.video import register_cameras, run_camera
+from xiuhua.cases.domain.case import Actor
+from xiuhua.cases.domain.workflow import Action, Source, State
+from xiuhua.cases.services.audit import verify_log
+from xiuhua.demo.city import build_demo
+from xiuhua.kernel.clock import FakeClock
+from xiuhua.kernel.ports import Clock
+from xiuhua.org.adapters import holidays
+from xiuhua.org.domain.model import Role
+from xiuhua.org.services.policy import load_policy
+from xiuhua.platform.files import FileEvidenceStore
+from xiuhua.platform.tabular import read_table
+from xiuhua.unit_of_work import SqlUnitOfWork
+from xiuhua.video.adapters.crypto import PhoneCipher
+from xiuhua.video.adapters.sms.fake import FakeOptions, FakeSmsProvider
+from xiuhua.video.adapters.vision.frames import frames
+from xiuhua.video.adapters.vision.pipeline import load_camera_file, packaged_video, vision_for
+from xiuhua.video.domain.enforcement import NoticeState, SmsState
+from xiuhua.video.services.analysis import register_cameras, run_camera
+from xiuhua.video.services.enforcement import Deps, EnforcementPolicy, ReviewNotice, review_notice, sms_record_digest
+from xiuhua.video.services.sms import deliver_sms
+from xiuhua.video.services.vehicles import import_vehicles
 
 SH = ZoneInfo("Asia/Shanghai")
 DESK = Actor("video_desk", frozenset({Role.SYSTEM, Role.ACCEPTOR, Role.SUPERVISOR, Role.SHIFT_LEADER, Role.DISPATCHER}))
@@ -151,8 +151,8 @@ def test_sms_goes_out_and_unsure_reads_wait_for_a_person(setup: Setup) -> None:
     clock = FakeClock(datetime(2026, 3, 3, 9, 40, tzinfo=SH))
     assert sorted(s.phone for s in provider.sent) == ["13800000001", "13800000002"]
     # a low-confidence capture goes to review; the reviewer's corrected plate notifies the owner
-    from xiuhua.services.enforcement import ParkingCapture, PlateEvidence, open_parking_notice
-    from xiuhua.services.video import list_cameras
+    from xiuhua.video.services.analysis import list_cameras
+    from xiuhua.video.services.enforcement import ParkingCapture, PlateEvidence, open_parking_notice
 
     camera = next(c for c in list_cameras(setup.uow) if c.code == "KF-CAM-001")
     frame = (packaged_video() / "frames" / "KF-CAM-001" / "KF-CAM-001_20260303T010600.jpg").read_bytes()

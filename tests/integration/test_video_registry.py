@@ -11,24 +11,24 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from xiuhua.adapters import holidays
-from xiuhua.adapters.clock import FakeClock
-from xiuhua.adapters.crypto import PhoneCipher
-from xiuhua.adapters.db import tables as t
-from xiuhua.adapters.db.uow import SqlUnitOfWork
-from xiuhua.adapters.tabular import read_table
-from xiuhua.adapters.vision.base import DetectorConfigError, FrameSourceError
-from xiuhua.adapters.vision.detectors import FakeDetector, ForegroundDetector, ForegroundOptions
-from xiuhua.adapters.vision.frames import frames
-from xiuhua.adapters.vision.pipeline import load_camera_file, packaged_video
-from xiuhua.adapters.vision.registry import load_detector, load_plate_reader
 from xiuhua.bootstrap import demo_sources
-from xiuhua.domain.errors import InvalidInputError, NotFoundError
-from xiuhua.services.demo import build_demo
-from xiuhua.services.importing import ImportRejectedError
-from xiuhua.services.policy import load_policy
-from xiuhua.services.vehicles import import_vehicles
-from xiuhua.services.video import camera_layer, list_cameras, parse_camera, register_cameras
+from xiuhua.demo.city import build_demo
+from xiuhua.kernel.clock import FakeClock
+from xiuhua.kernel.errors import InvalidInputError, NotFoundError
+from xiuhua.org.adapters import holidays
+from xiuhua.org.services.policy import load_policy
+from xiuhua.platform.db import tables as t
+from xiuhua.platform.importing import ImportRejectedError
+from xiuhua.platform.tabular import read_table
+from xiuhua.unit_of_work import SqlUnitOfWork
+from xiuhua.video.adapters.crypto import PhoneCipher
+from xiuhua.video.adapters.vision.base import DetectorConfigError, FrameSourceError
+from xiuhua.video.adapters.vision.detectors import FakeDetector, ForegroundDetector, ForegroundOptions
+from xiuhua.video.adapters.vision.frames import frames
+from xiuhua.video.adapters.vision.pipeline import load_camera_file, packaged_video
+from xiuhua.video.adapters.vision.registry import load_detector, load_plate_reader
+from xiuhua.video.services.analysis import camera_layer, list_cameras, parse_camera, register_cameras
+from xiuhua.video.services.vehicles import import_vehicles
 
 CIPHER = PhoneCipher("test-phone-key-0123456789abcdef")
 CLOCK = FakeClock(datetime(2026, 3, 3, 1, 0, tzinfo=UTC))
@@ -171,14 +171,14 @@ def test_detectors_load_by_name_and_find_things(tmp_path: Path) -> None:
             load_detector(name, options)
         assert info.value.code == code
     with pytest.raises(DetectorConfigError):
-        load_detector("xiuhua.domain.video.Zone")
+        load_detector("xiuhua.video.domain.model.Zone")
 
 
 def test_onnx_providers_pick_the_gpu_only_when_present() -> None:
     import onnxruntime as ort
 
-    from xiuhua.adapters.vision.base import ModelError
-    from xiuhua.adapters.vision.onnx import providers
+    from xiuhua.video.adapters.vision.base import ModelError
+    from xiuhua.video.adapters.vision.onnx import providers
 
     assert providers("cpu") == ["CPUExecutionProvider"]
     if "CUDAExecutionProvider" in ort.get_available_providers():

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from xiuhua.adapters.mqtt.client import BrokerSettings, broker_reachable
+from xiuhua.sensing.adapters.mqtt.client import BrokerSettings, broker_reachable
 
 REQUIRE_MQTT = os.environ.get("XIUHUA_REQUIRE_MQTT") == "1"
 HOST, PORT = os.environ.get("XIUHUA_TEST_MQTT_HOST", "127.0.0.1"), int(os.environ.get("XIUHUA_TEST_MQTT_PORT", "1883"))

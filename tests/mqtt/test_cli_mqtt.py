@@ -13,14 +13,14 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from tests.mqtt.conftest import OwnBroker, free_port, mqtt_unavailable
-from xiuhua.adapters.db import tables as t
-from xiuhua.adapters.db.engine import make_engine, upgrade
-from xiuhua.adapters.mqtt.client import broker_reachable
-from xiuhua.adapters.tabular import read_table
 from xiuhua.bootstrap import Runtime, demo_sources
-from xiuhua.entrypoints.sensing_commands import start_sensing
-from xiuhua.services import sensing
-from xiuhua.services.demo import build_demo
+from xiuhua.demo.city import build_demo
+from xiuhua.entrypoints.cli.sensing import start_sensing
+from xiuhua.platform.db import tables as t
+from xiuhua.platform.db.engine import make_engine, upgrade
+from xiuhua.platform.tabular import read_table
+from xiuhua.sensing.adapters.mqtt.client import broker_reachable
+from xiuhua.sensing.services import ingest as sensing
 
 XIUHUA = str(Path(sys.executable).with_name("xiuhua"))
 DEVICES = """code,kind,name,lon,lat,district_code,street_code,community_code,department_code

@@ -18,16 +18,16 @@ from paho.mqtt.client import MQTT_ERR_NO_CONN
 from sqlalchemy import func, select
 
 from tests.mqtt.conftest import OwnBroker
-from xiuhua.adapters import packagedata
-from xiuhua.adapters.db import tables as t
-from xiuhua.adapters.db.engine import make_engine, upgrade
-from xiuhua.adapters.mqtt.client import BrokerSettings, Delivery, Publisher, Subscriber
-from xiuhua.adapters.tabular import Row
 from xiuhua.bootstrap import Runtime, demo_sources
-from xiuhua.domain.workflow import Source
-from xiuhua.entrypoints.sensing_commands import IngestLoop
-from xiuhua.services import sensing
-from xiuhua.services.demo import build_demo
+from xiuhua.cases.domain.workflow import Source
+from xiuhua.demo.city import build_demo
+from xiuhua.entrypoints.cli.sensing import IngestLoop
+from xiuhua.platform import packagedata
+from xiuhua.platform.db import tables as t
+from xiuhua.platform.db.engine import make_engine, upgrade
+from xiuhua.platform.tabular import Row
+from xiuhua.sensing.adapters.mqtt.client import BrokerSettings, Delivery, Publisher, Subscriber
+from xiuhua.sensing.services import ingest as sensing
 
 PLACE = {"district_code": "410202", "street_code": "410202001", "community_code": "410202001009"}
 SANITATION = "1241020210Q85UHF2K"

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from xiuhua.adapters.holidays import statutory_days
-from xiuhua.domain.calendar import (
+from xiuhua.kernel.errors import InvalidInputError
+from xiuhua.org.adapters.holidays import statutory_days
+from xiuhua.org.domain.calendar import (
     Pause,
     Schedule,
     TimeLimit,
@@ -18,7 +19,6 @@ from xiuhua.domain.calendar import (
     WorkCalendar,
     parse_periods,
 )
-from xiuhua.domain.errors import InvalidInputError
 
 SH = ZoneInfo("Asia/Shanghai")
 

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 from shapely.geometry import LineString, MultiPoint, Point, Polygon
 
-from xiuhua.adapters.tabular import Row
-from xiuhua.domain.components import (
+from xiuhua.geo.domain.components import (
     AccuracyClass,
     Component,
     ComponentFilter,
@@ -23,8 +22,9 @@ from xiuhua.domain.components import (
     representative_lonlat,
     validate_component_id,
 )
-from xiuhua.domain.errors import InvalidInputError
-from xiuhua.services.components import EXPORT_COLUMNS, _canonical, export_row, haversine_m, parse_component
+from xiuhua.geo.services.components import EXPORT_COLUMNS, _canonical, export_row, haversine_m, parse_component
+from xiuhua.kernel.errors import InvalidInputError
+from xiuhua.platform.tabular import Row
 
 DEPT = "1141020292C3N93C5N"  # 开封市城市管理局, from the bundled department list
 ID = "41020201001000001"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from numpy.typing import ArrayLike
 
-from xiuhua.adapters.geo.crs import (
+from xiuhua.geo.adapters.crs import (
     Crs,
     from_metres,
     from_wgs84,
@@ -16,7 +16,7 @@ from xiuhua.adapters.geo.crs import (
     to_wgs84,
     validate_lonlat,
 )
-from xiuhua.domain.errors import InvalidInputError
+from xiuhua.kernel.errors import InvalidInputError
 
 KAIFENG_LON = (114.1, 114.6)
 KAIFENG_LAT = (34.6, 35.0)

@@ -7,10 +7,10 @@ import pytest
 import shapely
 from shapely.geometry import Polygon, box
 
-from xiuhua.adapters.geo.grids import DLAT, DLON, ORIGIN, Lattice, area_m2, generate_grids
-from xiuhua.adapters.geo.locator import Locator
-from xiuhua.domain.errors import InvalidInputError
-from xiuhua.domain.geography import grid_code, validate_grid_code
+from xiuhua.geo.adapters.grids import DLAT, DLON, ORIGIN, Lattice, area_m2, generate_grids
+from xiuhua.geo.adapters.locator import Locator
+from xiuhua.geo.domain.geography import grid_code, validate_grid_code
+from xiuhua.kernel.errors import InvalidInputError
 
 X0, Y0 = ORIGIN[0] + 300 * DLON, ORIGIN[1] + 300 * DLAT  # on the lattice
 EAST = box(X0, Y0, X0 + 4 * DLON, Y0 + 3 * DLAT)  # exactly 4 × 3 cells
@@ -113,7 +113,7 @@ def test_locate_many_matches_locate_one_by_one(locator: Locator) -> None:
 
 
 def test_the_lattice_table_agrees_with_the_polygons() -> None:
-    from xiuhua.adapters.geo.lattice_index import NONE, LatticeIndex
+    from xiuhua.geo.adapters.lattice_index import NONE, LatticeIndex
 
     wedge = Polygon([(X0, Y0), (X0 + 4 * DLON, Y0), (X0, Y0 + 3 * DLAT)])  # a diagonal edge cuts cells
     grids = generate_grids([("410204001006", wedge), ("410204001007", EAST.difference(wedge))])
@@ -131,7 +131,7 @@ def test_the_lattice_table_agrees_with_the_polygons() -> None:
 def test_the_lattice_table_agrees_with_the_polygons_along_a_wiggly_border() -> None:
     """A border with vertices inside table pieces (and three communities meeting): every point of a
     dense sample gets the grid the polygons give, lowest-numbered on a border, NONE outside."""
-    from xiuhua.adapters.geo.lattice_index import NONE, LatticeIndex
+    from xiuhua.geo.adapters.lattice_index import NONE, LatticeIndex
 
     rng = np.random.default_rng(3)
     xs = X0 + np.linspace(0, 4 * DLON, 40)

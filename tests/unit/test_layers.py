@@ -11,10 +11,10 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString, Point, Polygon, box
 
-from xiuhua.adapters.geo import tiles
-from xiuhua.domain.components import ComponentStatus
-from xiuhua.domain.errors import InvalidInputError
-from xiuhua.domain.layers import Layer, SourceFilter, SourceKind, maplibre_paint, parse_style, validate_style
+from xiuhua.geo.adapters import tiles
+from xiuhua.geo.domain.components import ComponentStatus
+from xiuhua.geo.domain.layers import Layer, SourceFilter, SourceKind, maplibre_paint, parse_style, validate_style
+from xiuhua.kernel.errors import InvalidInputError
 
 mvt: Any = importlib.import_module("mapbox_vector_tile")
 

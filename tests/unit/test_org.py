@@ -7,8 +7,8 @@ from importlib import resources
 
 import pytest
 
-from xiuhua.domain.errors import DomainError, InvalidInputError
-from xiuhua.domain.org import (
+from xiuhua.kernel.errors import DomainError, InvalidInputError
+from xiuhua.org.domain.model import (
     USCC_CHARSET,
     ClassKind,
     ClassSelector,

@@ -8,8 +8,8 @@ from pathlib import Path
 import cv2
 import pytest
 
-from xiuhua.adapters.vision.plates import ClpPlateReader, PlainOptions, RecognizerOnlyReader, plate_color
-from xiuhua.domain.plates import (
+from xiuhua.video.adapters.vision.plates import ClpPlateReader, PlainOptions, RecognizerOnlyReader, plate_color
+from xiuhua.video.domain.plates import (
     NEW_ENERGY_LARGE,
     NEW_ENERGY_SMALL,
     STANDARD,

@@ -8,11 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from xiuhua.domain.campaigns import Target, TargetKind
-from xiuhua.domain.errors import InvalidInputError
-from xiuhua.domain.evaluation import Period, Scheme, scheme_in_force
-from xiuhua.domain.rewards import Entry, RewardRules, allocate
-from xiuhua.domain.scoring import (
+from xiuhua.evaluation.domain.campaigns import Target, TargetKind
+from xiuhua.evaluation.domain.model import Period, Scheme, scheme_in_force
+from xiuhua.evaluation.domain.rewards import Entry, RewardRules, allocate
+from xiuhua.evaluation.domain.scoring import (
     NO_GRADE,
     Band,
     GradeBand,
@@ -25,6 +24,7 @@ from xiuhua.domain.scoring import (
     rate_score,
     round_half_up,
 )
+from xiuhua.kernel.errors import InvalidInputError
 
 GRADES = (GradeBand("A", 90), GradeBand("B", 75), GradeBand("C", 60), GradeBand("D", 40), GradeBand("E", 0))
 FILED_BANDS = (Band(0, 50, 100), Band(51, 100, 90), Band(101, 200, 75), Band(201, 500, 60), Band(501, 1000, 40),

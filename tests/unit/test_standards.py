@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from xiuhua.domain.calendar import TimeLimit
-from xiuhua.domain.errors import InvalidInputError
-from xiuhua.domain.org import ClassKind
-from xiuhua.domain.standards import CaseClass, CaseStandard, code_from_2013, code_to_2013
+from xiuhua.kernel.errors import InvalidInputError
+from xiuhua.org.domain.calendar import TimeLimit
+from xiuhua.org.domain.model import ClassKind
+from xiuhua.org.domain.standards import CaseClass, CaseStandard, code_from_2013, code_to_2013
 
 STANDARDS_DIR = Path("/work/shared/standards")
 CLASSES_2013 = STANDARDS_DIR / "gbt30428_2_2013_classes_yuncheng.csv"

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from xiuhua.adapters.tabular import Row, read_table, write_table
-from xiuhua.domain.errors import InvalidInputError
-from xiuhua.services.importing import check_columns
+from xiuhua.kernel.errors import InvalidInputError
+from xiuhua.platform.importing import check_columns
+from xiuhua.platform.tabular import Row, read_table, write_table
 
 HEADER = ["代码", "名称", "时限"]
 ROWS = [

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from xiuhua.domain.case import Case, Location, LogEntry, Urgency
-from xiuhua.domain.org import ClassKind, Role
-from xiuhua.domain.tallies import TZ, TallyState, advance, month_of
-from xiuhua.domain.workflow import Action, Source, State
+from xiuhua.cases.domain.case import Case, Location, LogEntry, Urgency
+from xiuhua.cases.domain.workflow import Action, Source, State
+from xiuhua.evaluation.domain.tallies import TZ, TallyState, advance, month_of
+from xiuhua.org.domain.model import ClassKind, Role
 
 SH = ZoneInfo("Asia/Shanghai")
 HERE = Location(114.3455, 34.807, "龙亭公园东门", "410202", "410202001", "410202001009", "410202001009001", "B")

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from xiuhua.domain.enforcement import (
+from xiuhua.kernel.errors import InvalidInputError
+from xiuhua.video.domain.enforcement import (
     TRANSITIONS,
     NoticeEvent,
     NoticeState,
@@ -16,8 +17,7 @@ from xiuhua.domain.enforcement import (
     needs_review,
     next_state,
 )
-from xiuhua.domain.errors import InvalidInputError
-from xiuhua.domain.video import Camera, DwellRules, Tracker, Zone, ZoneKind, iou
+from xiuhua.video.domain.model import Camera, DwellRules, Tracker, Zone, ZoneKind, iou
 
 T0 = datetime(2026, 3, 3, 1, 0, tzinfo=UTC)
 SIDEWALK = Zone("Z1", ZoneKind.NO_PARKING, ((0, 100), (400, 100), (400, 200), (0, 200)), dwell_minutes=5)

@@ -15,9 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from xiuhua.adapters.holidays import statutory_days
-from xiuhua.domain.calendar import TimeLimit, WorkCalendar
-from xiuhua.domain.case import (
+from xiuhua.cases.domain.case import (
     DEFAULT_STEP_LIMITS,
     EFFECTS,
     GENESIS,
@@ -32,9 +30,7 @@ from xiuhua.domain.case import (
     Timing,
     Urgency,
 )
-from xiuhua.domain.errors import ConflictError, ForbiddenError, InvalidInputError
-from xiuhua.domain.org import ClassKind, Role
-from xiuhua.domain.workflow import (
+from xiuhua.cases.domain.workflow import (
     STEP_OF,
     TRANSITIONS,
     Action,
@@ -47,6 +43,10 @@ from xiuhua.domain.workflow import (
     check_table,
     transition_for,
 )
+from xiuhua.kernel.errors import ConflictError, ForbiddenError, InvalidInputError
+from xiuhua.org.adapters.holidays import statutory_days
+from xiuhua.org.domain.calendar import TimeLimit, WorkCalendar
+from xiuhua.org.domain.model import ClassKind, Role
 
 SH = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 3, 3, 9, 0, tzinfo=SH)  # a Tuesday, an ordinary workday

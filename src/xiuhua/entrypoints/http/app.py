@@ -9,20 +9,20 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
 from xiuhua import __version__
-from xiuhua.adapters import holidays
-from xiuhua.adapters.evidence import FileEvidenceStore
 from xiuhua.bootstrap import Runtime, bootstrap
 from xiuhua.config import Settings, get_settings
-from xiuhua.domain.accounts import Backoff, Throttle
 from xiuhua.entrypoints.http import errors
 from xiuhua.entrypoints.http.context import AppContext
 from xiuhua.entrypoints.http.headers import SecurityHeaders
 from xiuhua.entrypoints.http.limits import BodyLimit
 from xiuhua.entrypoints.http.routers import admin, auth, cases, evaluation, events, layers, reference
 from xiuhua.entrypoints.http.routers import evidence as uploads
-from xiuhua.services.accounts import AuthRules
-from xiuhua.services.policy import load_policy
-from xiuhua.services.ports import Clock
+from xiuhua.kernel.ports import Clock
+from xiuhua.org.adapters import holidays
+from xiuhua.org.domain.accounts import Backoff, Throttle
+from xiuhua.org.services.accounts import AuthRules
+from xiuhua.org.services.policy import load_policy
+from xiuhua.platform.files import FileEvidenceStore
 
 PREFIX = "/api/v1"
 DESCRIPTION = (

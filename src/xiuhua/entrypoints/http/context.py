@@ -8,14 +8,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from xiuhua.adapters.evidence import FileEvidenceStore
-from xiuhua.adapters.geo.locator import Locator
-from xiuhua.adapters.secret_file import read_or_create
 from xiuhua.config import Settings
-from xiuhua.services import geography
-from xiuhua.services.accounts import AuthRules
-from xiuhua.services.policy import CasePolicy
-from xiuhua.services.ports import Clock, UnitOfWork
+from xiuhua.geo.adapters.locator import Locator
+from xiuhua.geo.services import geography
+from xiuhua.kernel.ports import Clock, UnitOfWork
+from xiuhua.org.services.accounts import AuthRules
+from xiuhua.org.services.policy import CasePolicy
+from xiuhua.platform.files import FileEvidenceStore
+from xiuhua.platform.secret_file import read_or_create
 
 POLICY_TTL_S = 30.0
 """How long a process keeps the city's case rules before reading them again (other processes' edits)."""

@@ -16,10 +16,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from xiuhua.domain.accounts import AuthenticationError, ThrottledError
-from xiuhua.domain.errors import DomainError, Kind
 from xiuhua.entrypoints.http.limits import BodyTooLargeError
-from xiuhua.services import accounts
+from xiuhua.kernel.errors import DomainError, Kind
+from xiuhua.org.domain.accounts import AuthenticationError, ThrottledError
+from xiuhua.org.services import accounts
 
 log = logging.getLogger("xiuhua.http")
 

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from xiuhua.adapters.geo.crs import Crs
-from xiuhua.domain.accounts import Principal
-from xiuhua.domain.case import Location, Urgency
-from xiuhua.domain.evidence import StoredFile, sniff_image
-from xiuhua.domain.org import ClassKind
-from xiuhua.domain.workflow import Source
+from xiuhua.cases.domain.case import Location, Urgency
+from xiuhua.cases.domain.workflow import Source
+from xiuhua.cases.services.lifecycle import ReportCase, default_source
 from xiuhua.entrypoints.http.context import AppContext
-from xiuhua.services import geography
-from xiuhua.services.cases import ReportCase, default_source
+from xiuhua.geo.adapters.crs import Crs
+from xiuhua.geo.services import geography
+from xiuhua.kernel.evidence import StoredFile, sniff_image
+from xiuhua.org.domain.accounts import Principal
+from xiuhua.org.domain.model import ClassKind
 
 
 def stored_photos(ctx: AppContext, hashes: Sequence[str]) -> tuple[StoredFile, ...]:

@@ -8,8 +8,8 @@ from typing import Any
 
 import jwt
 
-from xiuhua.domain.accounts import AccountKind, AuthenticationError, Principal
-from xiuhua.domain.org import Role
+from xiuhua.org.domain.accounts import AccountKind, AuthenticationError, Principal
+from xiuhua.org.domain.model import Role
 
 ALGORITHM = "HS256"
 

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from xiuhua.services import layers
+from xiuhua.geo.services import layers
 
 STATIC = Path(str(resources.files("xiuhua.entrypoints.web").joinpath("static")))
 

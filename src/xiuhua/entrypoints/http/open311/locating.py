@@ -3,12 +3,12 @@ community or 15-digit unit grid code) or its address_string (naming a community)
 
 from __future__ import annotations
 
-from xiuhua.adapters.geo.crs import Crs
-from xiuhua.adapters.geo.locator import Locator
-from xiuhua.domain.case import Location
-from xiuhua.domain.errors import InvalidInputError
+from xiuhua.cases.domain.case import Location
 from xiuhua.entrypoints.http.context import AppContext
 from xiuhua.entrypoints.http.intake import locate
+from xiuhua.geo.adapters.crs import Crs
+from xiuhua.geo.adapters.locator import Locator
+from xiuhua.kernel.errors import InvalidInputError
 
 MAX_ADDRESS = 256
 

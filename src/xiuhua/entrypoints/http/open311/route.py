@@ -11,8 +11,8 @@ from fastapi import Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 
-from xiuhua.domain.errors import DomainError, Kind
 from xiuhua.entrypoints.http.open311.render import document
+from xiuhua.kernel.errors import DomainError, Kind
 
 log = logging.getLogger("xiuhua.open311")
 

@@ -19,21 +19,22 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
-from xiuhua.adapters.geo.crs import Crs, from_wgs84
-from xiuhua.domain.accounts import AuthenticationError
-from xiuhua.domain.case import Actor
-from xiuhua.domain.errors import InvalidInputError, NotFoundError
-from xiuhua.domain.evidence import StoredFile
-from xiuhua.domain.idempotency import OPEN311
-from xiuhua.domain.org import Role
-from xiuhua.domain.workflow import Source
+from xiuhua.cases.domain.case import Actor
+from xiuhua.cases.domain.idempotency import OPEN311
+from xiuhua.cases.domain.workflow import Source
+from xiuhua.cases.services import open311
+from xiuhua.cases.services.lifecycle import ReportCase, Reported, report_case
 from xiuhua.entrypoints.http.context import AppContext
 from xiuhua.entrypoints.http.deps import Ctx
 from xiuhua.entrypoints.http.open311.locating import locate_request
 from xiuhua.entrypoints.http.open311.render import FORMATS, SHANGHAI, document, w3c
 from xiuhua.entrypoints.http.open311.route import Open311Route
-from xiuhua.services import accounts, open311
-from xiuhua.services.cases import ReportCase, Reported, report_case
+from xiuhua.geo.adapters.crs import Crs, from_wgs84
+from xiuhua.kernel.errors import InvalidInputError, NotFoundError
+from xiuhua.kernel.evidence import StoredFile
+from xiuhua.org.domain.accounts import AuthenticationError
+from xiuhua.org.domain.model import Role
+from xiuhua.org.services import accounts
 
 PREFIX = "/open311/v2"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"

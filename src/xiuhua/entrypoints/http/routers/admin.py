@@ -7,8 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
-from xiuhua.adapters.tabular import Row
-from xiuhua.domain.calendar import Schedule, parse_periods
 from xiuhua.entrypoints.http.deps import AdminUser, ClientDep, Ctx, UowDep
 from xiuhua.entrypoints.http.routers.reference import schedule_out
 from xiuhua.entrypoints.http.schemas.admin import (
@@ -25,9 +23,12 @@ from xiuhua.entrypoints.http.schemas.admin import (
     TableName,
 )
 from xiuhua.entrypoints.http.schemas.common import ERRORS, MAX_ID
-from xiuhua.services import accounts, catalog, org, policy
-from xiuhua.services import calendar as calendar_service
-from xiuhua.services.importing import ImportReport
+from xiuhua.org.domain.calendar import Schedule, parse_periods
+from xiuhua.org.services import accounts, catalog, policy
+from xiuhua.org.services import calendar as calendar_service
+from xiuhua.org.services import structure as org
+from xiuhua.platform.importing import ImportReport
+from xiuhua.platform.tabular import Row
 
 router = APIRouter(prefix="/admin", tags=["管理"], responses=ERRORS)
 Username = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.\-]{2,64}$")]

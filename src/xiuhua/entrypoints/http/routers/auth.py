@@ -11,8 +11,8 @@ from xiuhua.entrypoints.http.deps import ClientDep, ClockDep, Ctx, CurrentUser, 
 from xiuhua.entrypoints.http.schemas.auth import CitizenIn, MeOut, PasswordChangeIn, RefreshIn, TokenOut
 from xiuhua.entrypoints.http.schemas.common import ERRORS, ErrorOut
 from xiuhua.entrypoints.http.security import issue_access_token
-from xiuhua.services import accounts
-from xiuhua.services.accounts import LoggedIn
+from xiuhua.org.services import accounts
+from xiuhua.org.services.accounts import LoggedIn
 
 router = APIRouter(prefix="/auth", tags=["登录与账号"], responses=ERRORS)
 

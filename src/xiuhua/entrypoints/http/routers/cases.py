@@ -9,10 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Path, Query, Response, status
 from pydantic import AwareDatetime, Field, create_model
 
-from xiuhua.adapters.geo.crs import Crs, to_wgs84
-from xiuhua.domain.errors import InvalidInputError
-from xiuhua.domain.org import ClassKind
-from xiuhua.domain.workflow import ACTION_LABELS, STATE_LABELS, Action, Source, State
+from xiuhua.cases.domain.workflow import ACTION_LABELS, STATE_LABELS, Action, Source, State
+from xiuhua.cases.services import queries
+from xiuhua.cases.services.lifecycle import ActOnCase, act_on_case, report_case
+from xiuhua.cases.services.queries import CaseFilter, CaseSummary
 from xiuhua.entrypoints.http.deps import ClockDep, Ctx, CurrentUser, PolicyDep, StaffUser, UowDep
 from xiuhua.entrypoints.http.intake import locate, report_command, stored_photos
 from xiuhua.entrypoints.http.schemas.cases import (
@@ -28,9 +28,9 @@ from xiuhua.entrypoints.http.schemas.cases import (
     ReportedOut,
 )
 from xiuhua.entrypoints.http.schemas.common import BBOX_PATTERN, ERRORS, MAX_ID, In
-from xiuhua.services import queries
-from xiuhua.services.cases import ActOnCase, act_on_case, report_case
-from xiuhua.services.queries import CaseFilter, CaseSummary
+from xiuhua.geo.adapters.crs import Crs, to_wgs84
+from xiuhua.kernel.errors import InvalidInputError
+from xiuhua.org.domain.model import ClassKind
 
 router = APIRouter(tags=["案件"], responses=ERRORS)
 CaseNo = Annotated[str, Path(pattern=CASE_NO, description="案件编号")]

@@ -14,22 +14,25 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlalchemy import and_, case, func, select
 
-from xiuhua.adapters.db import tables as t
-from xiuhua.adapters.geo.crs import Crs
-from xiuhua.domain.accounts import Principal
-from xiuhua.domain.case import SYSTEM_ACTOR
-from xiuhua.domain.errors import ConflictError, ForbiddenError, NotFoundError
-from xiuhua.domain.evaluation import INDICATORS, ObjectType
-from xiuhua.domain.geography import Place
-from xiuhua.domain.org import ClassKind, Role
-from xiuhua.domain.workflow import State
+from xiuhua.cases.domain.case import SYSTEM_ACTOR
+from xiuhua.cases.domain.workflow import State
+from xiuhua.cases.services import queries
+from xiuhua.cases.services.access import access_case
+from xiuhua.cases.services.lifecycle import _suggest
 from xiuhua.entrypoints.http.deps import Ctx, CurrentUser, PolicyDep, StaffUser, UowDep, require_roles
 from xiuhua.entrypoints.http.schemas.cases import CASE_NO
 from xiuhua.entrypoints.http.schemas.common import ERRORS, In
-from xiuhua.services import campaigns, evaluation, geography, layers, queries, rewards
-from xiuhua.services.access import access_case
-from xiuhua.services.cases import _suggest
-from xiuhua.services.components import nearest_component
+from xiuhua.evaluation.domain.model import INDICATORS, ObjectType
+from xiuhua.evaluation.services import campaigns, rewards
+from xiuhua.evaluation.services import evaluate as evaluation
+from xiuhua.geo.adapters.crs import Crs
+from xiuhua.geo.domain.geography import Place
+from xiuhua.geo.services import geography, layers
+from xiuhua.geo.services.components import nearest_component
+from xiuhua.kernel.errors import ConflictError, ForbiddenError, NotFoundError
+from xiuhua.org.domain.accounts import Principal
+from xiuhua.org.domain.model import ClassKind, Role
+from xiuhua.platform.db import tables as t
 
 router = APIRouter(prefix="/console", tags=["控制台"], responses=ERRORS)
 SH = ZoneInfo("Asia/Shanghai")

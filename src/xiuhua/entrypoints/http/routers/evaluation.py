@@ -10,14 +10,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 from pydantic import BaseModel, Field
 
-from xiuhua.adapters.reports.html import render_html
-from xiuhua.adapters.reports.xlsx import render_xlsx
-from xiuhua.domain.accounts import Principal
-from xiuhua.domain.errors import ForbiddenError
-from xiuhua.domain.org import Role
 from xiuhua.entrypoints.http.deps import Ctx, UowDep, require_roles
 from xiuhua.entrypoints.http.schemas.common import ERRORS, MAX_ID, PERIOD_PATTERN
-from xiuhua.services import evaluation
+from xiuhua.evaluation.adapters.reports.html import render_html
+from xiuhua.evaluation.adapters.reports.xlsx import render_xlsx
+from xiuhua.evaluation.services import evaluate as evaluation
+from xiuhua.kernel.errors import ForbiddenError
+from xiuhua.org.domain.accounts import Principal
+from xiuhua.org.domain.model import Role
 
 router = APIRouter(prefix="/evaluations", tags=["综合评价"], responses=ERRORS)
 Evaluator = Annotated[Principal, Depends(require_roles(Role.LEADER, Role.SHIFT_LEADER, Role.ADMIN))]

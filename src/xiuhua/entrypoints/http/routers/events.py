@@ -16,13 +16,13 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from xiuhua.domain.accounts import AuthenticationError
-from xiuhua.domain.errors import ForbiddenError
+from xiuhua.cases.services.outbox import Event, OutboxReader, start_position, visible_to
 from xiuhua.entrypoints.http.context import AppContext
 from xiuhua.entrypoints.http.deps import Ctx, authenticate
 from xiuhua.entrypoints.http.schemas.common import ERRORS
-from xiuhua.services import accounts
-from xiuhua.services.outbox import Event, OutboxReader, start_position, visible_to
+from xiuhua.kernel.errors import ForbiddenError
+from xiuhua.org.domain.accounts import AuthenticationError
+from xiuhua.org.services import accounts
 
 router = APIRouter(tags=["实时事件"], responses=ERRORS)
 POLL_S = 1.0

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, UploadFile, status
 
-from xiuhua.domain.errors import InvalidInputError
 from xiuhua.entrypoints.http.deps import Ctx, CurrentUser
 from xiuhua.entrypoints.http.schemas.cases import StoredFileOut
 from xiuhua.entrypoints.http.schemas.common import ERRORS
+from xiuhua.kernel.errors import InvalidInputError
 
 router = APIRouter(tags=["照片"], responses=ERRORS)
 

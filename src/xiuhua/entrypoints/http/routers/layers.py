@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 
-from xiuhua.adapters.geo.crs import Crs
-from xiuhua.domain.layers import MAX_ZOOM
 from xiuhua.entrypoints.http.deps import StaffUser, UowDep
 from xiuhua.entrypoints.http.schemas.common import BBOX_PATTERN, ERRORS
-from xiuhua.services import layers
+from xiuhua.geo.adapters.crs import Crs
+from xiuhua.geo.domain.layers import MAX_ZOOM
+from xiuhua.geo.services import layers
 
 router = APIRouter(prefix="/layers", tags=["地图图层"], responses=ERRORS)
 Code = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.\-]{1,64}$", description="图层代码")]

@@ -10,17 +10,19 @@ import shapely
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
-from xiuhua.domain.calendar import Schedule
-from xiuhua.domain.components import ComponentFilter
-from xiuhua.domain.errors import InvalidInputError
-from xiuhua.domain.org import Role
 from xiuhua.entrypoints.http.deps import StaffUser, UowDep
 from xiuhua.entrypoints.http.routers.cases import _bbox
 from xiuhua.entrypoints.http.schemas.admin import FeatureCollectionOut, ScheduleOut, TableName, TableOut
 from xiuhua.entrypoints.http.schemas.common import BBOX_PATTERN, ERRORS
-from xiuhua.services import calendar as calendar_service
-from xiuhua.services import catalog, components, org, policy
-from xiuhua.services.ports import UnitOfWork
+from xiuhua.geo.domain.components import ComponentFilter
+from xiuhua.geo.services import components
+from xiuhua.kernel.errors import InvalidInputError
+from xiuhua.kernel.ports import UnitOfWork
+from xiuhua.org.domain.calendar import Schedule
+from xiuhua.org.domain.model import Role
+from xiuhua.org.services import calendar as calendar_service
+from xiuhua.org.services import catalog, policy
+from xiuhua.org.services import structure as org
 
 router = APIRouter(tags=["组织与标准"], responses=ERRORS)
 GEOJSON = "application/geo+json"

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from xiuhua.adapters.geo.crs import Crs
-from xiuhua.domain.case import Urgency
-from xiuhua.domain.org import ClassKind
-from xiuhua.domain.workflow import Source, State
+from xiuhua.cases.domain.case import Urgency
+from xiuhua.cases.domain.workflow import Source, State
 from xiuhua.entrypoints.http.schemas.common import In, Out
+from xiuhua.geo.adapters.crs import Crs
+from xiuhua.org.domain.model import ClassKind
 
 SHA256 = r"^[0-9a-f]{64}$"
 CASE_NO = r"^[0-9]{8,20}$"

@@ -1,4 +1,4 @@
-// zh-CN labels and colours of states, actions and roles (mirrors xiuhua.domain.workflow).
+// zh-CN labels and colours of states, actions and roles (mirrors xiuhua.cases.domain.workflow).
 export const STATE_LABELS = {
   reported: "待受理", verifying: "核实中", accepted: "待立案", filed: "待派遣", dispatched: "处置中",
   return_requested: "回退申请中", extension_requested: "延期申请中", park_requested: "挂账申请中", parked: "已挂账",

@@ -1,0 +1,1 @@
+"""Storage of cases, their hash-chained log and the outbox."""

@@ -1,0 +1,1 @@
+"""The workflow table and the Case aggregate, free of I/O."""

@@ -1,0 +1,48 @@
+"""The one scope check for cases (and for who may report what, where), shared by every entry point."""
+
+from __future__ import annotations
+
+from xiuhua.cases.domain.case import Actor, Case, Location
+from xiuhua.cases.domain.workflow import Source, reporting_sources
+from xiuhua.kernel.errors import ForbiddenError, NotFoundError
+from xiuhua.kernel.ports import UnitOfWork
+from xiuhua.org.domain.model import Role
+
+
+def in_scope(actor: Actor, case: Case) -> bool:
+    """A region scope covers the cases located in it; an organisation scope, the cases it disposes."""
+    if Role.SYSTEM in actor.roles:
+        return True
+    if actor.scope_organization_code:
+        return case.department_code == actor.scope_organization_code
+    return actor.scope_region_code in case.location.region_codes
+
+
+def check_reporter(actor: Actor, source: Source, location: Location) -> None:
+    """A role reports only under its own sources, and a region-scoped account only inside its region;
+    raises ForbiddenError."""
+    allowed = reporting_sources(actor.roles)
+    if source not in allowed:
+        raise ForbiddenError(
+            "case.source_not_allowed",
+            f"您的角色不能以“{source.label}”来源上报"
+            + (f"，可用：{'、'.join(s.label for s in allowed)}" if allowed else "，也无权上报"),
+            source=source.value,
+            allowed=[s.value for s in allowed],
+        )
+    if actor.scope_region_code and actor.scope_region_code not in location.region_codes:
+        raise ForbiddenError(
+            "case.outside_your_area",
+            f"上报位置（社区 {location.community_code}）不在您的责任区域 {actor.scope_region_code} 内",
+            community_code=location.community_code,
+        )
+
+
+def access_case(uow: UnitOfWork, actor: Actor, case_no: str) -> Case:
+    """Load a case the actor may act on; raises NotFoundError or ForbiddenError."""
+    case = uow.cases.get(case_no)
+    if case is None:
+        raise NotFoundError("case.not_found", f"案件 {case_no} 不存在", case_no=case_no)
+    if not in_scope(actor, case):
+        raise ForbiddenError("case.out_of_scope", f"案件 {case_no} 不在您的管辖范围内", case_no=case_no)
+    return case

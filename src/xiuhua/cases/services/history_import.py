@@ -1,0 +1,203 @@
+"""Import a ledger of historical cases from another system, so that past months can be evaluated.
+
+One row per case with the time of each step (see docs/evaluation.md for the columns). Each row becomes
+a case and its hash-chained log, as if the loop had run at those times, written by the actor
+``import``; nothing is written unless every row passes (or the invalid ones are skipped on request).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from itertools import pairwise
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from xiuhua.cases.domain.case import GENESIS, Case, Location, LogEntry, StepRecord, Urgency
+from xiuhua.cases.domain.workflow import Action, Source, State, Step
+from xiuhua.kernel.errors import InvalidInputError
+from xiuhua.kernel.ports import Progress, UnitOfWork, no_progress
+from xiuhua.org.domain.model import ClassKind, OrgKind, Role
+from xiuhua.org.domain.standards import code_from_2013
+from xiuhua.platform.importing import ImportReport, RowError, check_columns, parse_rows, settle
+from xiuhua.platform.tabular import Row
+
+IMPORT_ACTOR = "import"
+TZ = ZoneInfo("Asia/Shanghai")
+REQUIRED = ("case_no", "source", "kind", "class_code", "district_code", "street_code", "community_code", "lon",
+            "lat", "reported_at")  # fmt: skip
+TIMES = ("reported_at", "accepted_at", "verified_at", "filed_at", "dispatched_at", "disposed_at", "checked_at",
+         "closed_at")  # fmt: skip
+COLUMNS = (*REQUIRED, "grid_code", "area_class", "address", "description", "urgency", "department_code",
+           "accepted_at", "verified_at", "filed_at", "dispatched_at", "disposal_due_at", "disposed_at",
+           "checked_at", "closed_at", "voided_at")  # fmt: skip
+_SOURCES = {**{s.value: s for s in Source}, **{s.label: s for s in Source}, "监督员": Source.SUPERVISOR}
+
+
+@dataclass(frozen=True, slots=True)
+class HistoricCase:
+    case: Case
+    log: list[LogEntry]
+    row: int
+
+
+def _time(row: Row, column: str) -> datetime | None:
+    text = row.get(column)
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("/", "-"))
+    except ValueError:
+        raise InvalidInputError("history.bad_time", f"{column}“{text}”不是有效时间，如 2025-10-08 09:30") from None
+    return moment.replace(tzinfo=TZ) if moment.tzinfo is None else moment
+
+
+def _parse(row: Row, known: dict[str, Any]) -> HistoricCase:
+    for column in REQUIRED:
+        if not row.get(column):
+            raise InvalidInputError("history.missing", f"缺少{column}")
+    case_no = row.get("case_no")
+    if len(case_no) > 20:
+        raise InvalidInputError("history.bad_case_no", f"案件编号“{case_no}”超过 20 个字符")
+    source = _SOURCES.get(row.get("source"))
+    if source is None:
+        names = "、".join(s.value for s in Source)
+        raise InvalidInputError("history.bad_source", f"来源“{row.get('source')}”无效，可用：{names}")
+    kind = ClassKind.parse(row.get("kind"))
+    code = row.get("class_code")
+    if len(code) == 4 and code.isdigit():
+        code = code_from_2013(kind, code) or code  # a 2013 subclass code from an older system
+    if (kind, code) not in known["classes"]:
+        raise InvalidInputError("history.unknown_class", f"未知的{kind.label}类别“{code}”")
+    for column in ("district_code", "street_code", "community_code"):
+        if row.get(column) not in known["regions"]:
+            raise InvalidInputError("history.unknown_region", f"{column}“{row.get(column)}”不在区划表中")
+    try:
+        location = Location(float(row.get("lon")), float(row.get("lat")), row.get("address"), row.get("district_code"),
+                            row.get("street_code"), row.get("community_code"), row.get("grid_code") or None,
+                            row.get("area_class") or None)  # fmt: skip
+    except ValueError:
+        raise InvalidInputError("history.bad_location", "经纬度应为数字") from None
+    urgency = Urgency.URGENT if row.get("urgency") in ("urgent", "紧急") else Urgency.NORMAL
+    times = {c: _time(row, c) for c in (*TIMES, "voided_at", "disposal_due_at")}
+    present = [(c, times[c]) for c in TIMES if times[c] is not None]
+    for (c1, t1), (c2, t2) in pairwise(present):
+        if t2 < t1:  # type: ignore[operator]
+            raise InvalidInputError("history.bad_order", f"{c2} 早于 {c1}")
+    voided, closed = times["voided_at"], times["closed_at"]
+    if voided and (times["filed_at"] or closed):
+        raise InvalidInputError("history.void_and_file", "已作废的案件不能同时有立案或结案时间")
+    if voided and voided < times["reported_at"]:  # type: ignore[operator]
+        raise InvalidInputError("history.bad_order", "voided_at 早于 reported_at")
+    if closed and not (times["filed_at"] or source is Source.SELF_DISPOSAL):
+        raise InvalidInputError("history.closed_unfiled", "结案的案件须有立案时间（自处理除外）")
+    department = row.get("department_code") or None
+    if times["dispatched_at"] and not department:
+        raise InvalidInputError("history.no_department", "有派遣时间的案件须填写 department_code")
+    if department and known["orgs"].get(department) is not OrgKind.DEPARTMENT:
+        raise InvalidInputError("history.unknown_department", f"处置部门 {department} 不存在")
+    if times["disposed_at"] and not times["dispatched_at"] and source is not Source.SELF_DISPOSAL:
+        raise InvalidInputError("history.bad_order", "有处置时间的案件须有派遣时间")
+    return _build(row.number, case_no, source, kind, code, location, urgency, row.get("description"), department,
+                  times)  # fmt: skip
+
+
+def _build(number: int, case_no: str, source: Source, kind: ClassKind, code: str, location: Location,
+           urgency: Urgency, description: str, department: str | None,
+           times: dict[str, datetime | None]) -> HistoricCase:  # fmt: skip
+    reported = times["reported_at"]
+    assert reported is not None
+    case = Case(case_no, source, kind, code, location, description or "历史案件", urgency, reported, IMPORT_ACTOR)
+    case.needs_verification = source.needs_verification
+    log: list[LogEntry] = []
+    state: State | None = None
+    steps: list[StepRecord] = []
+
+    def add(at: datetime, action: Action, target: State, step: Step | None = None, due: datetime | None = None,
+            data: dict[str, Any] | None = None) -> None:  # fmt: skip
+        nonlocal state
+        on_time = None if due is None else at <= due
+        prev = log[-1].hash if log else GENESIS
+        entry = LogEntry(len(log) + 1, at, IMPORT_ACTOR, Role.SYSTEM, action, state, target, "历史导入", (),
+                         data or {}, step, due, on_time, prev)  # fmt: skip
+        log.append(replace(entry, hash=entry.computed_hash(case_no)))
+        if step is not None:
+            entered = steps[-1].done_at if steps and steps[-1].done_at else reported
+            steps.append(StepRecord(step, entered, due, at, action))
+        state = target
+
+    add(reported, Action.REPORT, State.REPORTED)
+    t = times
+    if source is Source.SELF_DISPOSAL:
+        add(reported, Action.SELF_DISPOSE, State.SELF_DISPOSED, Step.ACCEPT)
+        if t["closed_at"]:
+            add(t["closed_at"], Action.CLOSE, State.CLOSED, Step.CLOSE)
+    elif t["voided_at"]:
+        add(t["voided_at"], Action.VOID, State.VOIDED, Step.ACCEPT)
+    else:
+        if t["verified_at"] and source.needs_verification:
+            add(t["accepted_at"] or t["verified_at"], Action.SEND_VERIFY, State.VERIFYING, Step.ACCEPT)
+            add(t["verified_at"], Action.VERIFY, State.ACCEPTED, Step.VERIFY)
+            case.verified = True
+        elif t["accepted_at"] or t["filed_at"]:
+            add(t["accepted_at"] or t["filed_at"], Action.ACCEPT, State.ACCEPTED, Step.ACCEPT)  # type: ignore[arg-type]
+        if t["filed_at"]:
+            add(t["filed_at"], Action.FILE, State.FILED, Step.FILE)
+        if t["dispatched_at"]:
+            add(t["dispatched_at"], Action.DISPATCH, State.DISPATCHED, Step.DISPATCH, data={"department": department})
+            case.department_code, case.dispatched_at = department, t["dispatched_at"]
+        if t["disposed_at"]:
+            add(t["disposed_at"], Action.FEEDBACK, State.DISPOSED, Step.DISPOSE, t["disposal_due_at"])
+        if t["checked_at"]:
+            add(t["checked_at"], Action.SEND_CHECK, State.CHECKING, Step.SEND_CHECK)
+            add(t["checked_at"], Action.CHECK_PASS, State.CHECKED, Step.CHECK)
+            case.check_passed = True
+        if t["closed_at"]:
+            if not t["checked_at"]:
+                add(t["closed_at"], Action.SEND_CHECK, State.CHECKING, Step.SEND_CHECK)
+                add(t["closed_at"], Action.CHECK_PASS, State.CHECKED, Step.CHECK)
+            add(t["closed_at"], Action.CLOSE, State.CLOSED, Step.CLOSE)
+    assert state is not None
+    case.state = state
+    case.closed_at = t["closed_at"] or t["voided_at"]
+    case.steps = steps
+    case.log_seq, case.log_head, case.new_log = len(log), log[-1].hash, log
+    return HistoricCase(case, log, number)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportCases:
+    rows: Sequence[Row]
+    skip_invalid: bool = False
+
+
+def import_cases(cmd: ImportCases, uow: UnitOfWork, progress: Progress = no_progress) -> ImportReport:
+    """Validate every row, then write all cases and their logs in one transaction (or none)."""
+    rows = list(cmd.rows)
+    check_columns(rows, *REQUIRED)
+    with uow:
+        known = {
+            "classes": {(c.kind, c.code) for c in uow.catalog.classes()},
+            "regions": uow.regions.codes(),
+            "orgs": {o.code: o.kind for o in uow.organizations.all()},
+        }
+        progress("校验历史案件", 0, len(rows))
+        parsed, errors = parse_rows(rows, lambda r: _parse(r, known))
+        seen: dict[str, int] = {}
+        taken = uow.evaluation.existing_case_nos([h.case.case_no for _, h in parsed])
+        kept: list[HistoricCase] = []
+        for row, item in parsed:
+            no = item.case.case_no
+            if no in taken or no in seen:
+                where = "库中已有" if no in taken else f"与第 {seen[no]} 行重复"
+                errors.append(RowError(row.number, "history.duplicate_case", f"案件编号 {no} {where}"))
+                continue
+            seen[no] = row.number
+            kept.append(item)
+        skipped = settle(errors, cmd.skip_invalid)
+        progress("写入历史案件", 0, len(kept))
+        uow.evaluation.add_historic_cases([h.case for h in kept], progress)
+        uow.commit()
+    progress("写入历史案件", len(kept), len(kept))
+    return ImportReport(len(kept), skipped)

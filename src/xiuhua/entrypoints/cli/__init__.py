@@ -1,0 +1,1 @@
+"""The command line (Typer): each module registers one group of commands."""

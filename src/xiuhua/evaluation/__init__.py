@@ -1,0 +1,1 @@
+"""Evaluation: periods, indicators, scores and grades, tallies, rewards, campaigns, reports."""

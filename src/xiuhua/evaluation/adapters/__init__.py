@@ -1,0 +1,1 @@
+"""Storage of evaluation tallies and results, and the report files."""

@@ -1,0 +1,1 @@
+"""Evaluation rules, free of I/O."""

@@ -1,0 +1,1 @@
+"""Use cases of evaluation: evaluate, freeze, appeal, rewards, campaigns."""

@@ -1,0 +1,1 @@
+"""Places, components and layers, free of I/O."""

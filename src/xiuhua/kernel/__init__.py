@@ -1,0 +1,1 @@
+"""Shared by every subject: errors with codes, the clock, the ports every subject uses, stored files."""

@@ -1,0 +1,1 @@
+"""Organisation and catalog: regions, organisations, staff and accounts, standards, the work calendar, case policy."""

@@ -1,0 +1,1 @@
+"""Storage of the organisation and catalog, and the statutory holidays."""

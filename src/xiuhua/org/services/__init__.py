@@ -1,0 +1,1 @@
+"""Use cases of the organisation and catalog: imports, accounts, calendar, policy."""

@@ -1,0 +1,1 @@
+"""The database: engine, tables, portable column types and the Alembic migrations."""

@@ -1,0 +1,1 @@
+"""Sensing: devices, messages, rules and episodes; MQTT intake, business-system feeds, shared bikes."""

@@ -1,0 +1,1 @@
+"""Storage of devices and readings, and the MQTT client."""

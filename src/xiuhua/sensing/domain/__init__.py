@@ -1,0 +1,1 @@
+"""Devices, messages, rules and episodes, free of I/O."""

@@ -1,0 +1,1 @@
+"""Use cases of sensing: ingest, feeds, bikes."""

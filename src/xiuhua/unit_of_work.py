@@ -1,0 +1,81 @@
+"""The unit of work: one connection and one transaction per use case, rolled back unless committed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.engine import Transaction
+
+from xiuhua.cases.adapters.case_repository import CaseRepository
+from xiuhua.cases.adapters.outbox_repository import OutboxRepository
+from xiuhua.evaluation.adapters.evaluation_repository import EvaluationRepository
+from xiuhua.geo.adapters.component_repository import ComponentRepository
+from xiuhua.geo.adapters.geo_repository import GeoRepository
+from xiuhua.geo.adapters.layer_repository import LayerRepository
+from xiuhua.org.adapters.account_repository import AccountRepository, AuditRepository
+from xiuhua.org.adapters.repositories import (
+    CalendarRepository,
+    CatalogRepository,
+    OrganizationRepository,
+    PolicyRepository,
+    RegionRepository,
+    SettingsRepository,
+    StaffRepository,
+)
+from xiuhua.sensing.adapters.sensing_repository import SensingRepository
+from xiuhua.video.adapters.video_repository import VideoRepository
+
+
+class SqlUnitOfWork:
+    """Bound to an Engine (a connection per use case), or to an open Connection, where each use case
+    becomes a savepoint: how the tests run many use cases inside one transaction they roll back."""
+
+    def __init__(self, bind: Engine | Connection) -> None:
+        self.bind = bind
+        self.committed = False
+
+    def __enter__(self) -> SqlUnitOfWork:
+        if isinstance(self.bind, Engine):
+            self.connection = self.bind.connect()
+            self._tx: Transaction = self.connection.begin()
+        else:
+            self.connection = self.bind
+            self._tx = self.connection.begin_nested()
+        conn = self.connection
+        self.regions = RegionRepository(conn)
+        self.organizations = OrganizationRepository(conn)
+        self.staff = StaffRepository(conn)
+        self.catalog = CatalogRepository(conn)
+        self.calendar = CalendarRepository(conn)
+        self.settings = SettingsRepository(conn)
+        self.policy = PolicyRepository(conn)
+        self.cases = CaseRepository(conn)
+        self.geo = GeoRepository(conn)
+        self.components = ComponentRepository(conn)
+        self.video = VideoRepository(conn)
+        self.evaluation = EvaluationRepository(conn)
+        self.sensing = SensingRepository(conn)
+        self.layers = LayerRepository(conn)
+        self.accounts = AccountRepository(conn)
+        self.audit = AuditRepository(conn)
+        self.outbox = OutboxRepository(conn)
+        self.committed = False
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._tx.is_active:
+            self._tx.rollback()
+        if isinstance(self.bind, Engine):
+            self.connection.close()
+
+    def rollback(self) -> None:
+        """Undo this use case's writes and start afresh within the same unit of work."""
+        self._tx.rollback()
+        self._tx = self.connection.begin() if isinstance(self.bind, Engine) else self.connection.begin_nested()
+
+    def commit(self) -> None:
+        self._tx.commit()
+        self.committed = True

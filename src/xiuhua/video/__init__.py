@@ -1,0 +1,1 @@
+"""Video and enforcement: cameras, detection and dwell rules, plates, parking notices by SMS."""

@@ -1,0 +1,1 @@
+"""Storage of cameras and notices, vision models, SMS gateways, phone number encryption."""

@@ -1,0 +1,1 @@
+"""Cameras, dwell rules, plates and enforcement, free of I/O."""

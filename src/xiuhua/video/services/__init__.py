@@ -1,0 +1,1 @@
+"""Use cases of video and enforcement: analysis, notices, SMS, vehicles."""
