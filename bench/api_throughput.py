@@ -31,11 +31,11 @@ from PIL import Image
 from sqlalchemy.engine import make_url
 
 from xiuhua.bootstrap import demo_sources
+from xiuhua.cases.services.policy import load_policy
 from xiuhua.demo.city import DEMO_PASSWORD, build_demo
 from xiuhua.kernel.clock import SystemClock
 from xiuhua.org.adapters import holidays
 from xiuhua.org.services import accounts
-from xiuhua.org.services.policy import load_policy
 from xiuhua.platform.db.engine import make_engine, recreate_database, upgrade
 from xiuhua.unit_of_work import SqlUnitOfWork
 

@@ -22,16 +22,16 @@ from sqlalchemy import Engine, bindparam, select, update
 from sqlalchemy.engine import make_url
 
 from xiuhua.bootstrap import demo_sources
-from xiuhua.cases.domain.case import Location
 from xiuhua.cases.domain.workflow import Action, Source
 from xiuhua.cases.services.lifecycle import ActOnCase, ReportCase, act_on_case, report_case
+from xiuhua.cases.services.policy import load_policy
 from xiuhua.demo.city import build_demo
+from xiuhua.geo.domain.geography import Location
 from xiuhua.kernel.clock import FakeClock
 from xiuhua.kernel.evidence import StoredFile
 from xiuhua.org.adapters import holidays
 from xiuhua.org.domain.model import ClassKind
 from xiuhua.org.services.actors import load_actor
-from xiuhua.org.services.policy import load_policy
 from xiuhua.platform.db import tables as t
 from xiuhua.platform.db.engine import make_engine, recreate_database, upgrade
 from xiuhua.unit_of_work import SqlUnitOfWork

@@ -8,13 +8,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from xiuhua.cases.services.policy import CasePolicy, load_policy
 from xiuhua.config import get_settings
 from xiuhua.demo.city import DemoSources
 from xiuhua.kernel.clock import SystemClock
 from xiuhua.org.adapters import holidays
 from xiuhua.org.domain.calendar import WorkCalendar
 from xiuhua.org.services import calendar as calendar_service
-from xiuhua.org.services.policy import CasePolicy, load_policy
 from xiuhua.platform import packagedata
 from xiuhua.platform.db.engine import ensure_schema, make_engine
 from xiuhua.platform.files import FileEvidenceStore

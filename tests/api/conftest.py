@@ -23,13 +23,13 @@ from sqlalchemy.engine import make_url
 
 from tests.conftest import PG_URL, fresh_pg_database
 from xiuhua.bootstrap import Runtime, demo_sources
+from xiuhua.cases.services.policy import load_policy
 from xiuhua.config import Settings
 from xiuhua.demo.city import build_demo
 from xiuhua.entrypoints.http.app import create_app
 from xiuhua.kernel.clock import FakeClock
 from xiuhua.org.adapters import holidays
 from xiuhua.org.services import accounts
-from xiuhua.org.services.policy import load_policy
 from xiuhua.platform import packagedata
 from xiuhua.platform.db.engine import make_engine, recreate_database, upgrade
 from xiuhua.platform.files import FileEvidenceStore

@@ -15,9 +15,10 @@ from typer.testing import CliRunner
 from tests.api.conftest import FAST_RULES, PASSWORD, START, Api
 from xiuhua.config import get_settings
 from xiuhua.entrypoints.cli.main import app as cli
+from xiuhua.kernel.actor import Role
 from xiuhua.kernel.clock import FakeClock
 from xiuhua.kernel.errors import ConflictError
-from xiuhua.org.domain.model import Role, Staff
+from xiuhua.org.domain.model import Staff
 from xiuhua.org.services import accounts
 from xiuhua.platform.db import tables as t
 from xiuhua.unit_of_work import SqlUnitOfWork

@@ -28,9 +28,9 @@ from tests.api.conftest import FAST_RULES, HERE, START
 from xiuhua.bootstrap import Runtime
 from xiuhua.config import Settings
 from xiuhua.entrypoints.http.app import create_app
+from xiuhua.kernel.actor import Role
 from xiuhua.kernel.clock import FakeClock
 from xiuhua.org.domain.accounts import AccountKind, Principal
-from xiuhua.org.domain.model import Role
 from xiuhua.org.services import accounts
 from xiuhua.platform.db.engine import make_engine
 from xiuhua.platform.files import FileEvidenceStore

@@ -19,14 +19,15 @@ import httpx
 
 from tests.api.conftest import DISTRICT_DISPATCHER, HERE, PASSWORD, THERE, Api
 from tests.api.helpers import HANDLER, OTHER_HANDLER, case_in
-from xiuhua.cases.domain.case import SYSTEM_ACTOR, Location
 from xiuhua.cases.domain.workflow import Source
 from xiuhua.cases.services.lifecycle import ReportCase, report_case
 from xiuhua.cases.services.outbox import GAP_WAIT, Event, OutboxReader
+from xiuhua.cases.services.policy import load_policy
+from xiuhua.geo.domain.geography import Location
+from xiuhua.kernel.actor import SYSTEM_ACTOR
 from xiuhua.kernel.clock import FakeClock
 from xiuhua.org.adapters import holidays
 from xiuhua.org.domain.model import ClassKind
-from xiuhua.org.services.policy import load_policy
 from xiuhua.unit_of_work import SqlUnitOfWork
 
 

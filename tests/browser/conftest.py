@@ -27,6 +27,7 @@ import uvicorn
 from argon2 import PasswordHasher
 
 from xiuhua.bootstrap import Runtime, demo_sources
+from xiuhua.cases.services.policy import load_policy
 from xiuhua.config import Settings
 from xiuhua.demo.city import DEMO_CITIZEN, DEMO_PASSWORD, build_demo
 from xiuhua.demo.simulation import SimulationConfig, simulate
@@ -35,7 +36,6 @@ from xiuhua.geo.services import layers
 from xiuhua.org.adapters import holidays
 from xiuhua.org.services import accounts
 from xiuhua.org.services import calendar as calendar_service
-from xiuhua.org.services.policy import load_policy
 from xiuhua.platform.db.engine import make_engine, upgrade
 from xiuhua.platform.files import FileEvidenceStore
 from xiuhua.unit_of_work import SqlUnitOfWork

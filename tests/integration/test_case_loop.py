@@ -11,19 +11,20 @@ import pytest
 from sqlalchemy import text
 
 from xiuhua.bootstrap import demo_sources
-from xiuhua.cases.domain.case import Location, Urgency
+from xiuhua.cases.domain.case import Urgency
 from xiuhua.cases.domain.workflow import Action, Source, State, TransitionNotAllowedError
 from xiuhua.cases.services.audit import verify_log
 from xiuhua.cases.services.deadlines import AUTO_URGE_REASON, sweep
 from xiuhua.cases.services.lifecycle import Acted, ActOnCase, ReportCase, Reported, act_on_case, report_case
+from xiuhua.cases.services.policy import CasePolicy, load_policy
 from xiuhua.demo.city import build_demo
+from xiuhua.geo.domain.geography import Location
 from xiuhua.kernel.clock import FakeClock
 from xiuhua.kernel.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from xiuhua.kernel.evidence import StoredFile
 from xiuhua.org.adapters import holidays
 from xiuhua.org.domain.model import ClassKind
 from xiuhua.org.services.actors import load_actor
-from xiuhua.org.services.policy import CasePolicy, load_policy
 from xiuhua.unit_of_work import SqlUnitOfWork
 
 SH = ZoneInfo("Asia/Shanghai")

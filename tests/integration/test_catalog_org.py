@@ -12,10 +12,11 @@ import pytest
 from tests.conftest import SHARED
 from xiuhua.bootstrap import demo_sources
 from xiuhua.demo.city import build_demo
+from xiuhua.kernel.actor import Role
 from xiuhua.kernel.errors import InvalidInputError, NotFoundError
 from xiuhua.org.adapters import holidays
 from xiuhua.org.domain.calendar import Schedule, TimeLimit, WorkCalendar, parse_periods
-from xiuhua.org.domain.model import ClassKind, Role
+from xiuhua.org.domain.model import ClassKind
 from xiuhua.org.domain.standards import code_from_2013
 from xiuhua.org.services import calendar as calendar_service
 from xiuhua.org.services import catalog

@@ -14,16 +14,16 @@ from sqlalchemy import Engine
 from tests.conftest import PG_URL, fresh_pg_database
 from xiuhua.bootstrap import demo_sources
 from xiuhua.cases.adapters.case_repository import CaseRepository
-from xiuhua.cases.domain.case import Location
 from xiuhua.cases.domain.workflow import Action, Source, State
 from xiuhua.cases.services.lifecycle import ActOnCase, ReportCase, act_on_case, report_case
+from xiuhua.cases.services.policy import load_policy
 from xiuhua.demo.city import build_demo
+from xiuhua.geo.domain.geography import Location
 from xiuhua.kernel.clock import FakeClock
 from xiuhua.kernel.errors import ConflictError
 from xiuhua.org.adapters import holidays
 from xiuhua.org.domain.model import ClassKind
 from xiuhua.org.services.actors import load_actor
-from xiuhua.org.services.policy import load_policy
 from xiuhua.platform.db.engine import make_engine, upgrade
 from xiuhua.unit_of_work import SqlUnitOfWork
 

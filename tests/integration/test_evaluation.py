@@ -11,20 +11,20 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from xiuhua.bootstrap import demo_sources
-from xiuhua.cases.domain.case import Location
 from xiuhua.cases.domain.workflow import Action, Source
 from xiuhua.cases.services.lifecycle import ActOnCase, ReportCase, act_on_case, report_case
+from xiuhua.cases.services.policy import CasePolicy, load_policy
 from xiuhua.demo.city import build_demo
 from xiuhua.evaluation.domain.model import Period
 from xiuhua.evaluation.services import evaluate as ev
 from xiuhua.evaluation.services import rewards
+from xiuhua.geo.domain.geography import Location
 from xiuhua.kernel.clock import FakeClock
 from xiuhua.kernel.errors import ConflictError, InvalidInputError, NotFoundError
 from xiuhua.kernel.evidence import StoredFile
 from xiuhua.org.adapters import holidays
 from xiuhua.org.domain.model import ClassKind
 from xiuhua.org.services.actors import load_actor
-from xiuhua.org.services.policy import CasePolicy, load_policy
 from xiuhua.unit_of_work import SqlUnitOfWork
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -10,13 +10,13 @@ from shapely.geometry import Polygon
 from tests.unit.test_components import make_component
 from xiuhua.bootstrap import demo_sources
 from xiuhua.cases.domain.workflow import Source
+from xiuhua.cases.services.policy import CasePolicy, load_policy
 from xiuhua.demo.city import build_demo
 from xiuhua.geo.domain.geography import Place
 from xiuhua.kernel.clock import FakeClock
 from xiuhua.kernel.errors import InvalidInputError
 from xiuhua.org.adapters import holidays
 from xiuhua.org.domain.model import ClassKind
-from xiuhua.org.services.policy import CasePolicy, load_policy
 from xiuhua.platform import packagedata
 from xiuhua.platform.importing import ImportRejectedError
 from xiuhua.platform.tabular import Row

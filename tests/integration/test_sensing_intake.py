@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 import pytest
 
 from xiuhua.bootstrap import demo_sources
+from xiuhua.cases.services.policy import CasePolicy, load_policy
 from xiuhua.demo.city import build_demo
 from xiuhua.kernel.clock import FakeClock
 from xiuhua.org.adapters import holidays
-from xiuhua.org.services.policy import CasePolicy, load_policy
 from xiuhua.platform import packagedata
 from xiuhua.platform.db.engine import make_engine
 from xiuhua.platform.tabular import Row

@@ -11,12 +11,12 @@ import pytest
 from typer.testing import CliRunner
 
 from xiuhua.bootstrap import bootstrap, demo_sources
+from xiuhua.cases.services.policy import load_policy
 from xiuhua.config import get_settings
 from xiuhua.demo.city import build_demo
 from xiuhua.entrypoints.cli.main import app
 from xiuhua.kernel.clock import FakeClock
 from xiuhua.org.adapters import holidays
-from xiuhua.org.services.policy import load_policy
 from xiuhua.video.adapters.vision.pipeline import packaged_video
 
 runner = CliRunner()

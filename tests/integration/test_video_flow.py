@@ -11,15 +11,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from xiuhua.bootstrap import demo_sources
-from xiuhua.cases.domain.case import Actor
 from xiuhua.cases.domain.workflow import Action, Source, State
 from xiuhua.cases.services.audit import verify_log
+from xiuhua.cases.services.policy import load_policy
 from xiuhua.demo.city import build_demo
+from xiuhua.kernel.actor import Actor, Role
 from xiuhua.kernel.clock import FakeClock
 from xiuhua.kernel.ports import Clock
 from xiuhua.org.adapters import holidays
-from xiuhua.org.domain.model import Role
-from xiuhua.org.services.policy import load_policy
 from xiuhua.platform.files import FileEvidenceStore
 from xiuhua.platform.tabular import read_table
 from xiuhua.unit_of_work import SqlUnitOfWork

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import select
 
 from xiuhua.bootstrap import demo_sources
+from xiuhua.cases.services.policy import load_policy
 from xiuhua.demo.city import build_demo
 from xiuhua.kernel.clock import FakeClock
 from xiuhua.kernel.errors import InvalidInputError, NotFoundError
 from xiuhua.org.adapters import holidays
-from xiuhua.org.services.policy import load_policy
 from xiuhua.platform.db import tables as t
 from xiuhua.platform.importing import ImportRejectedError
 from xiuhua.platform.tabular import read_table

@@ -7,6 +7,7 @@ from importlib import resources
 
 import pytest
 
+from xiuhua.kernel.actor import Role
 from xiuhua.kernel.errors import DomainError, InvalidInputError
 from xiuhua.org.domain.model import (
     USCC_CHARSET,
@@ -17,7 +18,6 @@ from xiuhua.org.domain.model import (
     OrgLevel,
     Region,
     RegionLevel,
-    Role,
     Staff,
     uscc_check_char,
     validate_uscc,

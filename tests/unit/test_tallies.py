@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from xiuhua.cases.domain.case import Case, Location, LogEntry, Urgency
+from xiuhua.cases.domain.case import Case, LogEntry, Urgency
 from xiuhua.cases.domain.workflow import Action, Source, State
 from xiuhua.evaluation.domain.tallies import TZ, TallyState, advance, month_of
-from xiuhua.org.domain.model import ClassKind, Role
+from xiuhua.geo.domain.geography import Location
+from xiuhua.kernel.actor import Role
+from xiuhua.org.domain.model import ClassKind
 
 SH = ZoneInfo("Asia/Shanghai")
 HERE = Location(114.3455, 34.807, "龙亭公园东门", "410202", "410202001", "410202001009", "410202001009001", "B")

@@ -19,10 +19,7 @@ from xiuhua.cases.domain.case import (
     DEFAULT_STEP_LIMITS,
     EFFECTS,
     GENESIS,
-    SYSTEM_ACTOR,
-    Actor,
     Case,
-    Location,
     LogEntry,
     Params,
     PauseSpan,
@@ -43,10 +40,12 @@ from xiuhua.cases.domain.workflow import (
     check_table,
     transition_for,
 )
+from xiuhua.geo.domain.geography import Location
+from xiuhua.kernel.actor import SYSTEM_ACTOR, Actor, Role
 from xiuhua.kernel.errors import ConflictError, ForbiddenError, InvalidInputError
 from xiuhua.org.adapters.holidays import statutory_days
 from xiuhua.org.domain.calendar import TimeLimit, WorkCalendar
-from xiuhua.org.domain.model import ClassKind, Role
+from xiuhua.org.domain.model import ClassKind
 
 SH = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 3, 3, 9, 0, tzinfo=SH)  # a Tuesday, an ordinary workday

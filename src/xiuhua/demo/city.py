@@ -9,9 +9,10 @@ from typing import Any
 
 from xiuhua.demo.census import generate_census
 from xiuhua.geo.services import geography, layers
+from xiuhua.kernel.actor import Role
 from xiuhua.kernel.ports import Clock, Progress, UnitOfWork, no_progress
 from xiuhua.org.domain.calendar import DEFAULT_SCHEDULE, WorkCalendar
-from xiuhua.org.domain.model import ClassKind, Organization, OrgKind, Region, RegionLevel, Role, Staff
+from xiuhua.org.domain.model import ClassKind, Organization, OrgKind, Region, RegionLevel, Staff
 from xiuhua.org.domain.routing import Router
 from xiuhua.org.services import accounts, catalog
 from xiuhua.org.services import structure as org

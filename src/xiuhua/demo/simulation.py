@@ -29,19 +29,21 @@ from zoneinfo import ZoneInfo
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from xiuhua.cases.domain.case import SYSTEM_ACTOR, Actor, Location, Urgency
+from xiuhua.cases.domain.case import Urgency
 from xiuhua.cases.domain.workflow import Action, Source, State, transition_for
 from xiuhua.cases.services.deadlines import sweep
 from xiuhua.cases.services.lifecycle import Acted, ActOnCase, ReportCase, act_on_case, report_case
+from xiuhua.cases.services.policy import CasePolicy
 from xiuhua.demo.city import URBAN_DISTRICTS
 from xiuhua.geo.domain.components import Component, ComponentFilter, ComponentStatus
+from xiuhua.geo.domain.geography import Location
+from xiuhua.kernel.actor import SYSTEM_ACTOR, Actor
 from xiuhua.kernel.errors import DomainError, InvalidInputError
 from xiuhua.kernel.evidence import StoredFile
 from xiuhua.kernel.ports import EvidenceStore, Progress, UnitOfWork, no_progress
 from xiuhua.org.domain.calendar import TimeLimit
 from xiuhua.org.domain.model import ClassKind, OrgKind, RegionLevel
 from xiuhua.org.services.actors import load_actor
-from xiuhua.org.services.policy import CasePolicy
 
 A = Action
 

@@ -22,9 +22,11 @@ from xiuhua.cases.domain.workflow import (
     actions_from,
     transition_for,
 )
+from xiuhua.geo.domain.geography import Location
+from xiuhua.kernel.actor import Actor, Role
 from xiuhua.kernel.errors import ForbiddenError, InvalidInputError
 from xiuhua.org.domain.calendar import Pause, TimeLimit, WorkCalendar
-from xiuhua.org.domain.model import ClassKind, Role
+from xiuhua.org.domain.model import ClassKind
 
 GENESIS = "0" * 64
 
@@ -44,46 +46,6 @@ class PhotoStage(StrEnum):
     BEFORE = "before"  # 处置前
     AFTER = "after"  # 处置后
     CHECK = "check"  # 核查
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who acts: a staff account (roles and scope) or the system itself."""
-
-    username: str
-    roles: frozenset[Role]
-    scope_region_code: str | None = None
-    scope_organization_code: str | None = None
-
-
-SYSTEM_ACTOR = Actor("system", frozenset({Role.SYSTEM}))
-
-
-@dataclass(frozen=True, slots=True)
-class Location:
-    lon: float
-    lat: float
-    address: str
-    district_code: str
-    street_code: str
-    community_code: str
-    grid_code: str | None = None
-    area_class: str | None = None  # A / B / C
-
-    def __post_init__(self) -> None:
-        if not (-180 <= self.lon <= 180 and -90 <= self.lat <= 90):
-            raise InvalidInputError("case.bad_location", f"经纬度无效：{self.lon}, {self.lat}")
-        if self.area_class not in (None, "A", "B", "C"):
-            raise InvalidInputError("case.bad_location", f"区域类别“{self.area_class}”无效")
-
-    @property
-    def city_code(self) -> str:
-        return self.district_code[:4] + "00"  # GB/T 2260: a district's prefecture is its first four digits
-
-    @property
-    def region_codes(self) -> tuple[str, ...]:
-        """Every region the place lies in, from the city down."""
-        return (self.city_code, self.district_code, self.street_code, self.community_code)
 
 
 @dataclass(slots=True)

@@ -16,9 +16,9 @@ import hashlib
 import json
 from collections.abc import Iterable
 
-from xiuhua.cases.domain.case import Actor, Location
+from xiuhua.geo.domain.geography import Location
+from xiuhua.kernel.actor import Actor, Role
 from xiuhua.kernel.errors import InvalidInputError
-from xiuhua.org.domain.model import Role
 
 MAX_KEY_LENGTH = 64
 INTERNAL = "internal"

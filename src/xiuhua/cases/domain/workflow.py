@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from xiuhua.kernel.actor import Role
 from xiuhua.kernel.errors import ConflictError
-from xiuhua.org.domain.model import Role
 
 if TYPE_CHECKING:
     from xiuhua.cases.domain.case import Case

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from xiuhua.cases.domain.case import Actor, Case, Location
+from xiuhua.cases.domain.case import Case
 from xiuhua.cases.domain.workflow import Source, reporting_sources
+from xiuhua.geo.domain.geography import Location
+from xiuhua.kernel.actor import Actor, Role
 from xiuhua.kernel.errors import ForbiddenError, NotFoundError
 from xiuhua.kernel.ports import UnitOfWork
-from xiuhua.org.domain.model import Role
 
 
 def in_scope(actor: Actor, case: Case) -> bool:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from xiuhua.cases.domain.case import SYSTEM_ACTOR, Params
+from xiuhua.cases.domain.case import Params
 from xiuhua.cases.domain.workflow import Action, State, transition_for
 from xiuhua.cases.services.outbox import overdue_event
+from xiuhua.cases.services.policy import CasePolicy
+from xiuhua.kernel.actor import SYSTEM_ACTOR
 from xiuhua.kernel.errors import ConflictError
 from xiuhua.kernel.ports import Clock, UnitOfWork
-from xiuhua.org.services.policy import CasePolicy
 
 AUTO_URGE_REASON = "超期自动督办"
 URGEABLE = tuple(s for s in State if transition_for(s, Action.URGE))

@@ -14,11 +14,13 @@ from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from xiuhua.cases.domain.case import GENESIS, Case, Location, LogEntry, StepRecord, Urgency
+from xiuhua.cases.domain.case import GENESIS, Case, LogEntry, StepRecord, Urgency
 from xiuhua.cases.domain.workflow import Action, Source, State, Step
+from xiuhua.geo.domain.geography import Location
+from xiuhua.kernel.actor import Role
 from xiuhua.kernel.errors import InvalidInputError
 from xiuhua.kernel.ports import Progress, UnitOfWork, no_progress
-from xiuhua.org.domain.model import ClassKind, OrgKind, Role
+from xiuhua.org.domain.model import ClassKind, OrgKind
 from xiuhua.org.domain.standards import code_from_2013
 from xiuhua.platform.importing import ImportReport, RowError, check_columns, parse_rows, settle
 from xiuhua.platform.tabular import Row

@@ -6,17 +6,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from xiuhua.cases.domain import idempotency
-from xiuhua.cases.domain.case import Actor, Case, Location, Params, PhotoStage, Urgency
+from xiuhua.cases.domain.case import Case, Params, PhotoStage, Urgency
 from xiuhua.cases.domain.workflow import Action, Source, State, reporting_sources
 from xiuhua.cases.services.access import access_case, check_reporter
 from xiuhua.cases.services.outbox import case_events
+from xiuhua.cases.services.policy import CasePolicy
 from xiuhua.cases.services.queries import visible_case_nos
+from xiuhua.geo.domain.geography import Location
+from xiuhua.kernel.actor import Actor
 from xiuhua.kernel.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from xiuhua.kernel.evidence import StoredFile
 from xiuhua.kernel.ports import Clock, UnitOfWork
 from xiuhua.org.domain.calendar import TimeLimit
 from xiuhua.org.domain.model import ClassKind, OrgKind
-from xiuhua.org.services.policy import CasePolicy
 
 PHOTO_STAGE = {
     Action.VERIFY: PhotoStage.VERIFY,

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from xiuhua.cases.domain.case import Actor, Case, LogEntry
+from xiuhua.cases.domain.case import Case, LogEntry
 from xiuhua.cases.domain.workflow import Source
+from xiuhua.kernel.actor import Actor, Role
 from xiuhua.kernel.errors import InvalidInputError
 from xiuhua.kernel.ports import Clock, OverdueMark, UnitOfWork
-from xiuhua.org.domain.model import Role
 
 GAP_WAIT = timedelta(seconds=3)
 PRUNE_BATCH = 10_000

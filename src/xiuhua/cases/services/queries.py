@@ -13,14 +13,15 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
-from xiuhua.cases.domain.case import Actor, Case
+from xiuhua.cases.domain.case import Case
 from xiuhua.cases.domain.workflow import STATE_LABELS, TRANSITIONS, Action, Source, State
 from xiuhua.cases.services.access import access_case
+from xiuhua.cases.services.policy import CasePolicy
+from xiuhua.kernel.actor import Actor, Role
 from xiuhua.kernel.errors import InvalidInputError, NotFoundError
 from xiuhua.kernel.ports import UnitOfWork
 from xiuhua.org.domain.accounts import Principal, mask_name, mask_phone
-from xiuhua.org.domain.model import ClassKind, Role
-from xiuhua.org.services.policy import CasePolicy
+from xiuhua.org.domain.model import ClassKind
 from xiuhua.platform.db import tables as t
 
 MAX_PAGE = 200

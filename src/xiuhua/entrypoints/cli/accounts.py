@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from xiuhua.entrypoints.cli.console import out, reports_errors, runtime
+from xiuhua.kernel.actor import Role
 from xiuhua.org.domain.accounts import AccountKind, Principal
-from xiuhua.org.domain.model import Role
 from xiuhua.org.services import accounts
 
 OPERATOR = Principal("cli", AccountKind.STAFF, frozenset({Role.ADMIN}))

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from xiuhua.cases.domain.case import Urgency
 from xiuhua.cases.domain.workflow import ACTION_LABELS, SOURCE_LABELS, STATE_LABELS, Action, Source
+from xiuhua.cases.services import policy as policy_service
 from xiuhua.cases.services.audit import verify_log
 from xiuhua.cases.services.deadlines import sweep
 from xiuhua.cases.services.lifecycle import ActOnCase, ReportCase, act_on_case, default_source, report_case
@@ -32,7 +33,6 @@ from xiuhua.geo.services import geography
 from xiuhua.kernel.errors import InvalidInputError, NotFoundError
 from xiuhua.kernel.evidence import StoredFile
 from xiuhua.org.domain.model import ClassKind
-from xiuhua.org.services import policy as policy_service
 from xiuhua.org.services.actors import load_actor
 from xiuhua.platform.tabular import read_table
 

@@ -19,8 +19,8 @@ from xiuhua.entrypoints.cli.console import err, out, progress_bar, reports_error
 from xiuhua.entrypoints.cli.sensing import start_sensing
 from xiuhua.entrypoints.cli.serve import run_api
 from xiuhua.entrypoints.cli.video import start_cameras
+from xiuhua.kernel.actor import Role
 from xiuhua.kernel.errors import InvalidInputError
-from xiuhua.org.domain.model import Role
 
 
 def register(app: typer.Typer) -> None:

@@ -14,12 +14,11 @@ import typer
 from rich.table import Table
 
 from xiuhua.bootstrap import Runtime
-from xiuhua.cases.domain.case import Actor
 from xiuhua.config import get_settings
 from xiuhua.entrypoints.cli.console import SkipInvalid, err, out, print_report, progress_bar, reports_errors, runtime
+from xiuhua.kernel.actor import Actor, Role
 from xiuhua.kernel.errors import InvalidInputError, NotFoundError
 from xiuhua.kernel.ports import Clock
-from xiuhua.org.domain.model import Role
 from xiuhua.platform.tabular import read_table
 from xiuhua.video.adapters.crypto import CipherError, PhoneCipher
 from xiuhua.video.adapters.sms import load as load_sms

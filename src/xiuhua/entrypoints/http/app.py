@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from xiuhua import __version__
 from xiuhua.bootstrap import Runtime, bootstrap
+from xiuhua.cases.services.policy import load_policy
 from xiuhua.config import Settings, get_settings
 from xiuhua.entrypoints.http import errors
 from xiuhua.entrypoints.http.context import AppContext
@@ -21,7 +22,6 @@ from xiuhua.kernel.ports import Clock
 from xiuhua.org.adapters import holidays
 from xiuhua.org.domain.accounts import Backoff, Throttle
 from xiuhua.org.services.accounts import AuthRules
-from xiuhua.org.services.policy import load_policy
 from xiuhua.platform.files import FileEvidenceStore
 
 PREFIX = "/api/v1"

@@ -8,12 +8,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from xiuhua.cases.services.policy import CasePolicy
 from xiuhua.config import Settings
 from xiuhua.geo.adapters.locator import Locator
 from xiuhua.geo.services import geography
 from xiuhua.kernel.ports import Clock, UnitOfWork
 from xiuhua.org.services.accounts import AuthRules
-from xiuhua.org.services.policy import CasePolicy
 from xiuhua.platform.files import FileEvidenceStore
 from xiuhua.platform.secret_file import read_or_create
 

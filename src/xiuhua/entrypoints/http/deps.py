@@ -11,14 +11,14 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
+from xiuhua.cases.services.policy import CasePolicy
 from xiuhua.entrypoints.http.context import AppContext
 from xiuhua.entrypoints.http.security import read_access_token
+from xiuhua.kernel.actor import Role
 from xiuhua.kernel.errors import ForbiddenError
 from xiuhua.kernel.ports import Clock, UnitOfWork
 from xiuhua.org.domain.accounts import AuthenticationError, Principal
-from xiuhua.org.domain.model import Role
 from xiuhua.org.services import accounts
-from xiuhua.org.services.policy import CasePolicy
 
 TOKEN_URL = "/api/v1/auth/token"
 _bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from xiuhua.cases.domain.case import Location, Urgency
+from xiuhua.cases.domain.case import Urgency
 from xiuhua.cases.domain.workflow import Source
 from xiuhua.cases.services.lifecycle import ReportCase, default_source
 from xiuhua.entrypoints.http.context import AppContext
 from xiuhua.geo.adapters.crs import Crs
+from xiuhua.geo.domain.geography import Location
 from xiuhua.geo.services import geography
 from xiuhua.kernel.evidence import StoredFile, sniff_image
 from xiuhua.org.domain.accounts import Principal

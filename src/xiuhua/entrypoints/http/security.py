@@ -8,8 +8,8 @@ from typing import Any
 
 import jwt
 
+from xiuhua.kernel.actor import Role
 from xiuhua.org.domain.accounts import AccountKind, AuthenticationError, Principal
-from xiuhua.org.domain.model import Role
 
 ALGORITHM = "HS256"
 

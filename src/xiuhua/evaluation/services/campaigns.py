@@ -8,16 +8,16 @@ from datetime import date, datetime, timedelta
 from importlib.resources import files
 from typing import Any
 
-from xiuhua.cases.domain.case import Actor
 from xiuhua.cases.domain.workflow import Action, State, transition_for
 from xiuhua.cases.services.lifecycle import ActOnCase, act_on_case
+from xiuhua.cases.services.policy import CasePolicy
 from xiuhua.evaluation.domain.campaigns import Campaign, TargetKind
 from xiuhua.evaluation.domain.model import Period, PeriodKind
 from xiuhua.evaluation.domain.scoring import rate, round_half_up
 from xiuhua.evaluation.domain.tallies import TZ
+from xiuhua.kernel.actor import Actor
 from xiuhua.kernel.errors import ConflictError, InvalidInputError, NotFoundError
 from xiuhua.kernel.ports import Clock, UnitOfWork
-from xiuhua.org.services.policy import CasePolicy
 
 URGEABLE = tuple(s.value for s in State if transition_for(s, Action.URGE))
 

@@ -1,4 +1,4 @@
-"""Unit grid codes and what locating a point answers."""
+"""Unit grid codes, a located place, and what locating a point answers."""
 
 from __future__ import annotations
 
@@ -42,3 +42,30 @@ class Place:
     community_name: str | None = None
     grid_code: str | None = None
     area_class: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    lon: float
+    lat: float
+    address: str
+    district_code: str
+    street_code: str
+    community_code: str
+    grid_code: str | None = None
+    area_class: str | None = None  # A / B / C
+
+    def __post_init__(self) -> None:
+        if not (-180 <= self.lon <= 180 and -90 <= self.lat <= 90):
+            raise InvalidInputError("case.bad_location", f"经纬度无效：{self.lon}, {self.lat}")
+        if self.area_class not in (None, "A", "B", "C"):
+            raise InvalidInputError("case.bad_location", f"区域类别“{self.area_class}”无效")
+
+    @property
+    def city_code(self) -> str:
+        return self.district_code[:4] + "00"  # GB/T 2260: a district's prefecture is its first four digits
+
+    @property
+    def region_codes(self) -> tuple[str, ...]:
+        """Every region the place lies in, from the city down."""
+        return (self.city_code, self.district_code, self.street_code, self.community_code)

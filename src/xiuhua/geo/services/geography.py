@@ -9,11 +9,10 @@ from typing import Any
 
 import shapely
 
-from xiuhua.cases.domain.case import Location
 from xiuhua.geo.adapters.crs import Crs, to_wgs84, validate_lonlat
 from xiuhua.geo.adapters.grids import generate_grids
 from xiuhua.geo.adapters.locator import Locator
-from xiuhua.geo.domain.geography import Place
+from xiuhua.geo.domain.geography import Location, Place
 from xiuhua.kernel.errors import InvalidInputError
 from xiuhua.kernel.ports import Progress, UnitOfWork, no_progress
 

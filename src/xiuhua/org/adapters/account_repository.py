@@ -11,10 +11,10 @@ from sqlalchemy import Connection, Row, bindparam, delete, select, tuple_, updat
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
+from xiuhua.kernel.actor import Role
 from xiuhua.kernel.errors import ConflictError
 from xiuhua.org.adapters.repositories import upsert
 from xiuhua.org.domain.accounts import Account, AccountKind, Attempts, ThrottleKey
-from xiuhua.org.domain.model import Role
 from xiuhua.platform.db import tables as t
 
 _SESSION_ACTIVE = select(t.auth_sessions.c.username).where(

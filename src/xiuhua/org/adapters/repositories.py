@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Table, bindparam, delete, func, select, updat
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 
+from xiuhua.kernel.actor import Role
 from xiuhua.org.domain.calendar import Schedule, TimeLimit, parse_periods
 from xiuhua.org.domain.model import (
     ClassKind,
@@ -22,7 +23,6 @@ from xiuhua.org.domain.model import (
     OrgLevel,
     Region,
     RegionLevel,
-    Role,
     Staff,
 )
 from xiuhua.org.domain.routing import RoutingRule

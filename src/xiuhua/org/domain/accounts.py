@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from xiuhua.cases.domain.case import Actor
+from xiuhua.kernel.actor import Actor, Role
 from xiuhua.kernel.errors import ConflictError, DomainError, InvalidInputError, Kind
-from xiuhua.org.domain.model import Role
 
 
 class AuthenticationError(DomainError):

@@ -21,6 +21,7 @@ from typing import NoReturn
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from xiuhua.kernel.actor import Role
 from xiuhua.kernel.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from xiuhua.kernel.ports import Clock, UnitOfWork
 from xiuhua.org.domain.accounts import (
@@ -35,7 +36,6 @@ from xiuhua.org.domain.accounts import (
     check_citizen_username,
     check_password,
 )
-from xiuhua.org.domain.model import Role
 
 BAD_CREDENTIALS = "用户名或密码错误"
 

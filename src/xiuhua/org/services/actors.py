@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from xiuhua.cases.domain.case import Actor
+from xiuhua.kernel.actor import Actor
 from xiuhua.kernel.errors import ForbiddenError, NotFoundError
 from xiuhua.kernel.ports import UnitOfWork
 from xiuhua.org.domain.model import Staff

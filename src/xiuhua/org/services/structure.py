@@ -7,18 +7,10 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import TypeVar
 
+from xiuhua.kernel.actor import Role
 from xiuhua.kernel.errors import InvalidInputError
 from xiuhua.kernel.ports import UnitOfWork
-from xiuhua.org.domain.model import (
-    ClassSelector,
-    Organization,
-    OrgKind,
-    OrgLevel,
-    Region,
-    RegionLevel,
-    Role,
-    Staff,
-)
+from xiuhua.org.domain.model import ClassSelector, Organization, OrgKind, OrgLevel, Region, RegionLevel, Staff
 from xiuhua.org.services.accounts import keeping_an_admin
 from xiuhua.platform.importing import ImportReport, RowError, check_columns, drop_orphans, parse_rows, settle
 from xiuhua.platform.tabular import Row

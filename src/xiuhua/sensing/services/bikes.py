@@ -14,14 +14,15 @@ from typing import Any
 import numpy as np
 import shapely
 
-from xiuhua.cases.domain.case import SYSTEM_ACTOR, Location
 from xiuhua.cases.domain.workflow import Source
 from xiuhua.cases.services.lifecycle import ReportCase, report_case
+from xiuhua.cases.services.policy import CasePolicy
 from xiuhua.geo.domain.components import ComponentFilter
+from xiuhua.geo.domain.geography import Location
+from xiuhua.kernel.actor import SYSTEM_ACTOR
 from xiuhua.kernel.errors import DomainError, InvalidInputError, NotFoundError
 from xiuhua.kernel.ports import Clock, UnitOfWork
 from xiuhua.org.domain.model import ClassKind
-from xiuhua.org.services.policy import CasePolicy
 from xiuhua.platform.importing import ImportReport, check_columns, parse_rows, settle
 from xiuhua.platform.tabular import Row
 from xiuhua.sensing.domain.model import CHINA

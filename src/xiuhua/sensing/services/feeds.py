@@ -16,13 +16,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from xiuhua.cases.domain.case import SYSTEM_ACTOR, Location, Urgency
+from xiuhua.cases.domain.case import Urgency
 from xiuhua.cases.domain.workflow import Source
 from xiuhua.cases.services.lifecycle import ReportCase, report_case
+from xiuhua.cases.services.policy import CasePolicy
+from xiuhua.geo.domain.geography import Location
+from xiuhua.kernel.actor import SYSTEM_ACTOR
 from xiuhua.kernel.errors import DomainError, InvalidInputError, NotFoundError
 from xiuhua.kernel.ports import Clock, UnitOfWork
 from xiuhua.org.domain.model import ClassKind
-from xiuhua.org.services.policy import CasePolicy
 from xiuhua.platform.importing import RowError, check_columns, parse_rows, settle
 from xiuhua.platform.tabular import Row
 from xiuhua.sensing.services.ingest import Locate

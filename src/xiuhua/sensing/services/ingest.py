@@ -13,14 +13,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from xiuhua.cases.domain.case import SYSTEM_ACTOR, Location, Urgency
+from xiuhua.cases.domain.case import Urgency
 from xiuhua.cases.domain.workflow import Source
 from xiuhua.cases.services.lifecycle import ReportCase, report_case
-from xiuhua.geo.domain.geography import Place
+from xiuhua.cases.services.policy import CasePolicy
+from xiuhua.geo.domain.geography import Location, Place
+from xiuhua.kernel.actor import SYSTEM_ACTOR
 from xiuhua.kernel.errors import DomainError, InvalidInputError, NotFoundError
 from xiuhua.kernel.ports import Clock, UnitOfWork
 from xiuhua.org.domain.model import ClassKind
-from xiuhua.org.services.policy import CasePolicy
 from xiuhua.platform.importing import ImportReport, check_columns, parse_rows, settle
 from xiuhua.platform.tabular import Row
 from xiuhua.sensing.domain.model import (

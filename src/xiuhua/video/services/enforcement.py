@@ -14,14 +14,15 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from xiuhua.cases.domain.case import SYSTEM_ACTOR, Actor, Location
 from xiuhua.cases.domain.workflow import Action, Source
 from xiuhua.cases.services.lifecycle import ActOnCase, ReportCase, act_on_case, report_case
+from xiuhua.cases.services.policy import CasePolicy
+from xiuhua.geo.domain.geography import Location
+from xiuhua.kernel.actor import SYSTEM_ACTOR, Actor
 from xiuhua.kernel.errors import InvalidInputError, NotFoundError
 from xiuhua.kernel.evidence import StoredFile
 from xiuhua.kernel.ports import Clock, UnitOfWork
 from xiuhua.org.domain.model import ClassKind
-from xiuhua.org.services.policy import CasePolicy
 from xiuhua.video.domain.enforcement import (
     NoticeEvent,
     NoticeState,

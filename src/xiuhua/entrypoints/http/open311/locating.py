@@ -3,11 +3,11 @@ community or 15-digit unit grid code) or its address_string (naming a community)
 
 from __future__ import annotations
 
-from xiuhua.cases.domain.case import Location
 from xiuhua.entrypoints.http.context import AppContext
 from xiuhua.entrypoints.http.intake import locate
 from xiuhua.geo.adapters.crs import Crs
 from xiuhua.geo.adapters.locator import Locator
+from xiuhua.geo.domain.geography import Location
 from xiuhua.kernel.errors import InvalidInputError
 
 MAX_ADDRESS = 256

@@ -19,7 +19,6 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
-from xiuhua.cases.domain.case import Actor
 from xiuhua.cases.domain.idempotency import OPEN311
 from xiuhua.cases.domain.workflow import Source
 from xiuhua.cases.services import open311
@@ -30,10 +29,10 @@ from xiuhua.entrypoints.http.open311.locating import locate_request
 from xiuhua.entrypoints.http.open311.render import FORMATS, SHANGHAI, document, w3c
 from xiuhua.entrypoints.http.open311.route import Open311Route
 from xiuhua.geo.adapters.crs import Crs, from_wgs84
+from xiuhua.kernel.actor import Actor, Role
 from xiuhua.kernel.errors import InvalidInputError, NotFoundError
 from xiuhua.kernel.evidence import StoredFile
 from xiuhua.org.domain.accounts import AuthenticationError
-from xiuhua.org.domain.model import Role
 from xiuhua.org.services import accounts
 
 PREFIX = "/open311/v2"

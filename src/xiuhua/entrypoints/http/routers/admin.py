@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
+from xiuhua.cases.services import policy
 from xiuhua.entrypoints.http.deps import AdminUser, ClientDep, Ctx, UowDep
 from xiuhua.entrypoints.http.routers.reference import schedule_out
 from xiuhua.entrypoints.http.schemas.admin import (
@@ -24,7 +25,7 @@ from xiuhua.entrypoints.http.schemas.admin import (
 )
 from xiuhua.entrypoints.http.schemas.common import ERRORS, MAX_ID
 from xiuhua.org.domain.calendar import Schedule, parse_periods
-from xiuhua.org.services import accounts, catalog, policy
+from xiuhua.org.services import accounts, catalog
 from xiuhua.org.services import calendar as calendar_service
 from xiuhua.org.services import structure as org
 from xiuhua.platform.importing import ImportReport

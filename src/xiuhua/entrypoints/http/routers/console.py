@@ -14,7 +14,6 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlalchemy import and_, case, func, select
 
-from xiuhua.cases.domain.case import SYSTEM_ACTOR
 from xiuhua.cases.domain.workflow import State
 from xiuhua.cases.services import queries
 from xiuhua.cases.services.access import access_case
@@ -29,9 +28,10 @@ from xiuhua.geo.adapters.crs import Crs
 from xiuhua.geo.domain.geography import Place
 from xiuhua.geo.services import geography, layers
 from xiuhua.geo.services.components import nearest_component
+from xiuhua.kernel.actor import SYSTEM_ACTOR, Role
 from xiuhua.kernel.errors import ConflictError, ForbiddenError, NotFoundError
 from xiuhua.org.domain.accounts import Principal
-from xiuhua.org.domain.model import ClassKind, Role
+from xiuhua.org.domain.model import ClassKind
 from xiuhua.platform.db import tables as t
 
 router = APIRouter(prefix="/console", tags=["控制台"], responses=ERRORS)

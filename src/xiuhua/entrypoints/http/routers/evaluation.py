@@ -15,9 +15,9 @@ from xiuhua.entrypoints.http.schemas.common import ERRORS, MAX_ID, PERIOD_PATTER
 from xiuhua.evaluation.adapters.reports.html import render_html
 from xiuhua.evaluation.adapters.reports.xlsx import render_xlsx
 from xiuhua.evaluation.services import evaluate as evaluation
+from xiuhua.kernel.actor import Role
 from xiuhua.kernel.errors import ForbiddenError
 from xiuhua.org.domain.accounts import Principal
-from xiuhua.org.domain.model import Role
 
 router = APIRouter(prefix="/evaluations", tags=["综合评价"], responses=ERRORS)
 Evaluator = Annotated[Principal, Depends(require_roles(Role.LEADER, Role.SHIFT_LEADER, Role.ADMIN))]

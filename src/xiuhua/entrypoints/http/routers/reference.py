@@ -10,18 +10,19 @@ import shapely
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
+from xiuhua.cases.services import policy
 from xiuhua.entrypoints.http.deps import StaffUser, UowDep
 from xiuhua.entrypoints.http.routers.cases import _bbox
 from xiuhua.entrypoints.http.schemas.admin import FeatureCollectionOut, ScheduleOut, TableName, TableOut
 from xiuhua.entrypoints.http.schemas.common import BBOX_PATTERN, ERRORS
 from xiuhua.geo.domain.components import ComponentFilter
 from xiuhua.geo.services import components
+from xiuhua.kernel.actor import Role
 from xiuhua.kernel.errors import InvalidInputError
 from xiuhua.kernel.ports import UnitOfWork
 from xiuhua.org.domain.calendar import Schedule
-from xiuhua.org.domain.model import Role
 from xiuhua.org.services import calendar as calendar_service
-from xiuhua.org.services import catalog, policy
+from xiuhua.org.services import catalog
 from xiuhua.org.services import structure as org
 
 router = APIRouter(tags=["组织与标准"], responses=ERRORS)
