@@ -10,7 +10,7 @@ from typing import Any
 from xiuhua.demo.census import generate_census
 from xiuhua.geo.services import geography, layers
 from xiuhua.kernel.actor import Role
-from xiuhua.kernel.ports import Clock, Progress, UnitOfWork, no_progress
+from xiuhua.kernel.ports import Clock, Progress, no_progress
 from xiuhua.org.domain.calendar import DEFAULT_SCHEDULE, WorkCalendar
 from xiuhua.org.domain.model import ClassKind, Organization, OrgKind, Region, RegionLevel, Staff
 from xiuhua.org.domain.routing import Router
@@ -18,6 +18,7 @@ from xiuhua.org.services import accounts, catalog
 from xiuhua.org.services import structure as org
 from xiuhua.org.services.calendar import DEFAULT_TIMEZONE, TIMEZONE_KEY
 from xiuhua.platform.tabular import Row
+from xiuhua.ports import ApplicationUnitOfWork
 
 CITY_CODE = "410200"
 URBAN_DISTRICTS = ("410202", "410203", "410204", "410205", "410212")  # 龙亭 顺河 鼓楼 禹王台 祥符
@@ -50,7 +51,7 @@ class DemoSummary:
 
 
 def build_demo(
-    sources: DemoSources, uow: UnitOfWork, calendar: WorkCalendar, progress: Progress = no_progress
+    sources: DemoSources, uow: ApplicationUnitOfWork, calendar: WorkCalendar, progress: Progress = no_progress
 ) -> DemoSummary:
     """Seed (idempotently) everything the demo city needs and return what is now stored."""
     steps = 8
@@ -168,7 +169,7 @@ def demo_staff(regions: Sequence[Region], orgs: Sequence[Organization]) -> list[
     return accounts
 
 
-def seed_census(uow: UnitOfWork, scale: float, calendar: WorkCalendar) -> int:
+def seed_census(uow: ApplicationUnitOfWork, scale: float, calendar: WorkCalendar) -> int:
     """Register the generated component census of the demo city (one transaction, set-based inserts)."""
     with uow:
         grids = uow.geo.grids()
@@ -193,7 +194,7 @@ DEMO_API_KEY = "xh_demo_open311_key"
 """The demo's published Open311 key: the demo city is for trying out, never for production."""
 
 
-def demo_api_key(uow: UnitOfWork, clock: Clock) -> str:
+def demo_api_key(uow: ApplicationUnitOfWork, clock: Clock) -> str:
     """Register the demo's Open311 key (once) and return it."""
     key_hash = accounts.token_hash(DEMO_API_KEY)
     with uow:
@@ -203,7 +204,7 @@ def demo_api_key(uow: UnitOfWork, clock: Clock) -> str:
     return DEMO_API_KEY
 
 
-def demo_logins(uow: UnitOfWork, clock: Clock) -> dict[Role, str]:
+def demo_logins(uow: ApplicationUnitOfWork, clock: Clock) -> dict[Role, str]:
     """Give every demo staff account a login with DEMO_PASSWORD, add a demo citizen, and return one
     username per role to show."""
     rules = accounts.AuthRules()

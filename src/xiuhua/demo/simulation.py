@@ -40,10 +40,11 @@ from xiuhua.geo.domain.geography import Location
 from xiuhua.kernel.actor import SYSTEM_ACTOR, Actor
 from xiuhua.kernel.errors import DomainError, InvalidInputError
 from xiuhua.kernel.evidence import StoredFile
-from xiuhua.kernel.ports import EvidenceStore, Progress, UnitOfWork, no_progress
+from xiuhua.kernel.ports import EvidenceStore, Progress, no_progress
 from xiuhua.org.domain.calendar import TimeLimit
 from xiuhua.org.domain.model import ClassKind, OrgKind, RegionLevel
 from xiuhua.org.services.actors import load_actor
+from xiuhua.ports import ApplicationUnitOfWork
 
 A = Action
 
@@ -219,7 +220,7 @@ class _Simulation:
     def __init__(
         self,
         config: SimulationConfig,
-        uow_factory: Callable[[], UnitOfWork],
+        uow_factory: Callable[[], ApplicationUnitOfWork],
         policy: CasePolicy,
         store: EvidenceStore,
         progress: Progress,
@@ -754,7 +755,7 @@ class _Simulation:
 
 def simulate(
     config: SimulationConfig,
-    uow_factory: Callable[[], UnitOfWork],
+    uow_factory: Callable[[], ApplicationUnitOfWork],
     policy: CasePolicy,
     store: EvidenceStore,
     progress: Progress = no_progress,

@@ -16,11 +16,11 @@ from sqlalchemy.exc import IntegrityError
 
 from xiuhua.cases.domain.case import Case, LogEntry, PauseSpan, StepRecord, Urgency
 from xiuhua.cases.domain.workflow import Action, Source, State, Step
+from xiuhua.cases.ports import OverdueMark
 from xiuhua.evaluation.domain.tallies import Key, TallyState, advance
 from xiuhua.geo.domain.geography import Location
 from xiuhua.kernel.actor import Role
 from xiuhua.kernel.errors import ConflictError
-from xiuhua.kernel.ports import OverdueMark
 from xiuhua.org.domain.calendar import TimeLimit
 from xiuhua.org.domain.model import ClassKind
 from xiuhua.platform.db import tables as t

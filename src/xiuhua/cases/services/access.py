@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from xiuhua.cases.domain.case import Case
 from xiuhua.cases.domain.workflow import Source, reporting_sources
+from xiuhua.cases.ports import CasesUnitOfWork
 from xiuhua.geo.domain.geography import Location
 from xiuhua.kernel.actor import Actor, Role
 from xiuhua.kernel.errors import ForbiddenError, NotFoundError
-from xiuhua.kernel.ports import UnitOfWork
 
 
 def in_scope(actor: Actor, case: Case) -> bool:
@@ -39,7 +39,7 @@ def check_reporter(actor: Actor, source: Source, location: Location) -> None:
         )
 
 
-def access_case(uow: UnitOfWork, actor: Actor, case_no: str) -> Case:
+def access_case(uow: CasesUnitOfWork, actor: Actor, case_no: str) -> Case:
     """Load a case the actor may act on; raises NotFoundError or ForbiddenError."""
     case = uow.cases.get(case_no)
     if case is None:

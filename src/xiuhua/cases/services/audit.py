@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from xiuhua.cases.domain.case import GENESIS, LogEntry
-from xiuhua.kernel.ports import Progress, UnitOfWork, no_progress
+from xiuhua.cases.ports import CasesUnitOfWork
+from xiuhua.kernel.ports import Progress, no_progress
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +23,7 @@ class AuditReport:
     broken: list[BrokenChain] = field(default_factory=list)
 
 
-def verify_log(uow: UnitOfWork, progress: Progress = no_progress) -> AuditReport:
+def verify_log(uow: CasesUnitOfWork, progress: Progress = no_progress) -> AuditReport:
     report = AuditReport()
     with uow:
         total = sum(uow.cases.count_by("state").values())

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 
 from xiuhua.cases.domain.case import Params
 from xiuhua.cases.domain.workflow import Action, State, transition_for
+from xiuhua.cases.ports import CasesUnitOfWork
 from xiuhua.cases.services.outbox import overdue_event
 from xiuhua.cases.services.policy import CasePolicy
 from xiuhua.kernel.actor import SYSTEM_ACTOR
 from xiuhua.kernel.errors import ConflictError
-from xiuhua.kernel.ports import Clock, UnitOfWork
+from xiuhua.kernel.ports import Clock
 
 AUTO_URGE_REASON = "超期自动督办"
 URGEABLE = tuple(s for s in State if transition_for(s, Action.URGE))
@@ -27,7 +28,7 @@ class SweepReport:
     overnight: list[str] = field(default_factory=list)
 
 
-def sweep(uow: UnitOfWork, clock: Clock, policy: CasePolicy) -> SweepReport:
+def sweep(uow: CasesUnitOfWork, clock: Clock, policy: CasePolicy) -> SweepReport:
     """Mark overdue steps, urge cases overdue past the threshold once per step, flag 不让病症过夜."""
     now = clock.now()
     calendar = policy.timing.calendar

@@ -16,10 +16,11 @@ from zoneinfo import ZoneInfo
 
 from xiuhua.cases.domain.case import GENESIS, Case, LogEntry, StepRecord, Urgency
 from xiuhua.cases.domain.workflow import Action, Source, State, Step
+from xiuhua.cases.ports import HistoryImportUnitOfWork
 from xiuhua.geo.domain.geography import Location
 from xiuhua.kernel.actor import Role
 from xiuhua.kernel.errors import InvalidInputError
-from xiuhua.kernel.ports import Progress, UnitOfWork, no_progress
+from xiuhua.kernel.ports import Progress, no_progress
 from xiuhua.org.domain.model import ClassKind, OrgKind
 from xiuhua.org.domain.standards import code_from_2013
 from xiuhua.platform.importing import ImportReport, RowError, check_columns, parse_rows, settle
@@ -174,7 +175,7 @@ class ImportCases:
     skip_invalid: bool = False
 
 
-def import_cases(cmd: ImportCases, uow: UnitOfWork, progress: Progress = no_progress) -> ImportReport:
+def import_cases(cmd: ImportCases, uow: HistoryImportUnitOfWork, progress: Progress = no_progress) -> ImportReport:
     """Validate every row, then write all cases and their logs in one transaction (or none)."""
     rows = list(cmd.rows)
     check_columns(rows, *REQUIRED)

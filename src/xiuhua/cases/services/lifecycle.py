@@ -8,6 +8,7 @@ from datetime import datetime
 from xiuhua.cases.domain import idempotency
 from xiuhua.cases.domain.case import Case, Params, PhotoStage, Urgency
 from xiuhua.cases.domain.workflow import Action, Source, State, reporting_sources
+from xiuhua.cases.ports import CaseReadsUnitOfWork, CasesUnitOfWork
 from xiuhua.cases.services.access import access_case, check_reporter
 from xiuhua.cases.services.outbox import case_events
 from xiuhua.cases.services.policy import CasePolicy
@@ -16,7 +17,7 @@ from xiuhua.geo.domain.geography import Location
 from xiuhua.kernel.actor import Actor
 from xiuhua.kernel.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from xiuhua.kernel.evidence import StoredFile
-from xiuhua.kernel.ports import Clock, UnitOfWork
+from xiuhua.kernel.ports import Clock
 from xiuhua.org.domain.calendar import TimeLimit
 from xiuhua.org.domain.model import ClassKind, OrgKind
 
@@ -76,7 +77,7 @@ def default_source(actor: Actor) -> Source:
     return next(iter(reporting_sources(actor.roles)), Source.SUPERVISOR)
 
 
-def report_case(cmd: ReportCase, uow: UnitOfWork, clock: Clock, policy: CasePolicy) -> Reported:
+def report_case(cmd: ReportCase, uow: CaseReadsUnitOfWork, clock: Clock, policy: CasePolicy) -> Reported:
     """Open a case (idempotent by key); suggest duplicates; link a repeat of a recently closed case."""
     if not cmd.description.strip():
         raise InvalidInputError("case.no_description", "请描述问题")
@@ -149,7 +150,7 @@ def report_case(cmd: ReportCase, uow: UnitOfWork, clock: Clock, policy: CasePoli
     return Reported(case.case_no, True, duplicates, case.repeat_of, len(open_nearby))
 
 
-def _retried(uow: UnitOfWork, key: str, digest: str | None) -> Reported | None:
+def _retried(uow: CasesUnitOfWork, key: str, digest: str | None) -> Reported | None:
     """The case a key already names; raises IdempotencyKeyReusedError when it named another report."""
     found = uow.cases.by_idempotency_key(key)
     if found is None:
@@ -183,7 +184,7 @@ class Acted:
     department_code: str | None = None
 
 
-def act_on_case(cmd: ActOnCase, uow: UnitOfWork, clock: Clock, policy: CasePolicy) -> Acted:
+def act_on_case(cmd: ActOnCase, uow: CasesUnitOfWork, clock: Clock, policy: CasePolicy) -> Acted:
     """Apply one workflow action within the actor's scope; one transaction, all or nothing."""
     now = clock.now()
     with uow:
@@ -219,7 +220,7 @@ def act_on_case(cmd: ActOnCase, uow: UnitOfWork, clock: Clock, policy: CasePolic
     return Acted(case.case_no, case.state, case.due_at, entry.seq, case.department_code)
 
 
-def _outside_jurisdiction(uow: UnitOfWork, case: Case, cmd: ActOnCase, code: str, suggestion: str | None) -> bool:
+def _outside_jurisdiction(uow: CasesUnitOfWork, case: Case, cmd: ActOnCase, code: str, suggestion: str | None) -> bool:
     """Whether a dispatch goes beyond the department's jurisdiction, which only a city-wide account may
     order, with its reason in the log; raises NotFoundError or ForbiddenError otherwise."""
     department = uow.organizations.get(code)
@@ -239,7 +240,7 @@ def _outside_jurisdiction(uow: UnitOfWork, case: Case, cmd: ActOnCase, code: str
     )
 
 
-def _suggest(uow: UnitOfWork, case: Case, policy: CasePolicy) -> str | None:
+def _suggest(uow: CasesUnitOfWork, case: Case, policy: CasePolicy) -> str | None:
     """The department to dispatch to: a registered component's own department first, else the routing rules."""
     if case.component_id and (component := uow.components.get(case.component_id)) is not None:
         return component.department_code
@@ -247,7 +248,7 @@ def _suggest(uow: UnitOfWork, case: Case, policy: CasePolicy) -> str | None:
 
 
 def _record_photos(
-    uow: UnitOfWork, case: Case, stage: PhotoStage, photos: tuple[StoredFile, ...], now: datetime
+    uow: CasesUnitOfWork, case: Case, stage: PhotoStage, photos: tuple[StoredFile, ...], now: datetime
 ) -> None:
     assert case.id is not None
     for photo in {p.sha256: p for p in photos}.values():

@@ -20,8 +20,8 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from xiuhua.cases.domain import idempotency
 from xiuhua.cases.domain.workflow import ACTION_LABELS, STATE_LABELS, Action, Source, State
+from xiuhua.cases.ports import CaseReadsUnitOfWork
 from xiuhua.kernel.errors import InvalidInputError, NotFoundError
-from xiuhua.kernel.ports import UnitOfWork
 from xiuhua.org.domain.accounts import mask_name, mask_phone
 from xiuhua.org.domain.model import ClassKind
 from xiuhua.platform.db import tables as t
@@ -153,7 +153,7 @@ def status_of(state: State) -> str:
     return "closed" if state.final else "open"
 
 
-def list_services(uow: UnitOfWork) -> list[Service]:
+def list_services(uow: CaseReadsUnitOfWork) -> list[Service]:
     """Every class of the catalog as a service, components first, by code."""
     with uow:
         classes = uow.catalog.classes()
@@ -171,7 +171,7 @@ def list_services(uow: UnitOfWork) -> list[Service]:
     ]
 
 
-def define_service(code: str, uow: UnitOfWork) -> ServiceDefinition:
+def define_service(code: str, uow: CaseReadsUnitOfWork) -> ServiceDefinition:
     """The service's attributes: the catalog's filing conditions to choose from, and for components the
     component's 17-digit id; raises NotFoundError."""
     kind, class_code = parse_service_code(code)
@@ -256,7 +256,7 @@ def case_description(text: str, service: Service, choices: Choices, media_url: s
     return "\n".join(lines)
 
 
-def case_by_token(token: str, uow: UnitOfWork) -> str:
+def case_by_token(token: str, uow: CaseReadsUnitOfWork) -> str:
     """The case number a token stands for; raises NotFoundError."""
     with uow:
         found = (
@@ -269,7 +269,7 @@ def case_by_token(token: str, uow: UnitOfWork) -> str:
     return found[0]
 
 
-def find_requests(query: RequestQuery, uow: UnitOfWork, now: datetime) -> list[ServiceRequest]:
+def find_requests(query: RequestQuery, uow: CaseReadsUnitOfWork, now: datetime) -> list[ServiceRequest]:
     """Requests by id, or by service, status and reporting time (default: the last 90 days), newest first."""
     if not 1 <= query.page_size <= MAX_REQUESTS:
         raise InvalidInputError("open311.bad_page_size", f"page_size 应为 1–{MAX_REQUESTS}")
@@ -360,7 +360,7 @@ def _window(start: datetime | None, end: datetime | None, now: datetime) -> tupl
     return start, end
 
 
-def _timelines(case_ids: list[int], uow: UnitOfWork) -> dict[int, tuple[TimelineEntry, ...]]:
+def _timelines(case_ids: list[int], uow: CaseReadsUnitOfWork) -> dict[int, tuple[TimelineEntry, ...]]:
     """The state changes of these cases, without who made them (one query for the whole page)."""
     if not case_ids:
         return {}
@@ -418,7 +418,7 @@ def _request(r: Any, timeline: tuple[TimelineEntry, ...]) -> ServiceRequest:
     )
 
 
-def is_report_photo(sha256: str, uow: UnitOfWork) -> str:
+def is_report_photo(sha256: str, uow: CaseReadsUnitOfWork) -> str:
     """The content type of a photo a citizen attached to their public report; raises NotFoundError (also for
     the photos of staff, cameras and sensors, which are served only to those whose scope covers the case)."""
     photos = t.case_photos.c

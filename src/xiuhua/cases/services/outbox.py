@@ -20,9 +20,10 @@ from typing import Any
 
 from xiuhua.cases.domain.case import Case, LogEntry
 from xiuhua.cases.domain.workflow import Source
+from xiuhua.cases.ports import CasesUnitOfWork, OverdueMark
 from xiuhua.kernel.actor import Actor, Role
 from xiuhua.kernel.errors import InvalidInputError
-from xiuhua.kernel.ports import Clock, OverdueMark, UnitOfWork
+from xiuhua.kernel.ports import Clock
 
 GAP_WAIT = timedelta(seconds=3)
 PRUNE_BATCH = 10_000
@@ -111,7 +112,7 @@ class OutboxReader:
     now: Callable[[], datetime]
     _gap_seen: dict[int, datetime] = field(default_factory=dict)
 
-    def poll(self, uow: UnitOfWork, limit: int = 200) -> list[Event]:
+    def poll(self, uow: CasesUnitOfWork, limit: int = 200) -> list[Event]:
         with uow:
             events = uow.outbox.after(self.last_id, limit)
         out: list[Event] = []
@@ -128,13 +129,13 @@ class OutboxReader:
         return out
 
 
-def start_position(uow: UnitOfWork, replay: int = 0) -> int:
+def start_position(uow: CasesUnitOfWork, replay: int = 0) -> int:
     """Where a new reader starts: the newest event, less ``replay`` events to show at once."""
     with uow:
         return max(uow.outbox.last_id() - replay, 0)
 
 
-def prune_outbox(uow: UnitOfWork, clock: Clock, retention: timedelta, limit: int = PRUNE_BATCH) -> int:
+def prune_outbox(uow: CasesUnitOfWork, clock: Clock, retention: timedelta, limit: int = PRUNE_BATCH) -> int:
     """Delete up to ``limit`` events older than ``retention``, oldest first, never the newest; returns how many."""
     if retention < GAP_WAIT:
         raise InvalidInputError("outbox.bad_retention", "事件保留时间过短：读取方可能尚未读到")

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from xiuhua.cases.domain.case import DEFAULT_STEP_LIMITS, Timing, Urgency
+from xiuhua.cases.ports import CasesUnitOfWork
 from xiuhua.kernel.errors import InvalidInputError
-from xiuhua.kernel.ports import StatutoryDays, UnitOfWork
+from xiuhua.kernel.ports import StatutoryDays
 from xiuhua.org.domain.calendar import TimeLimit, WorkCalendar
 from xiuhua.org.domain.model import ClassSelector, OrgKind
 from xiuhua.org.domain.routing import Router, RoutingRule
@@ -38,7 +39,7 @@ class CasePolicy:
     repeat_window: timedelta
 
 
-def load_policy(uow: UnitOfWork, statutory: StatutoryDays) -> CasePolicy:
+def load_policy(uow: CasesUnitOfWork, statutory: StatutoryDays) -> CasePolicy:
     calendar = load_calendar(uow, statutory)
     with uow:
         limits = {key: TimeLimit.parse(text) for key, text in DEFAULT_STEP_LIMITS.items()}
@@ -78,7 +79,7 @@ def _parse_step_limit(row: Row, calendar: WorkCalendar) -> tuple[tuple[str, str,
 
 
 def import_step_limits(
-    rows: Sequence[Row], uow: UnitOfWork, calendar: WorkCalendar, *, skip_invalid: bool = False
+    rows: Sequence[Row], uow: CasesUnitOfWork, calendar: WorkCalendar, *, skip_invalid: bool = False
 ) -> ImportReport:
     """Set the time limits of the steps other than disposal, per step × urgency × area class."""
     check_columns(rows, "step", "time_limit")
@@ -97,7 +98,7 @@ def import_step_limits(
     return ImportReport(len(limits), skipped)
 
 
-def export_step_limits(uow: UnitOfWork) -> list[tuple[str, ...]]:
+def export_step_limits(uow: CasesUnitOfWork) -> list[tuple[str, ...]]:
     """The limits in force: the stored ones over the product's defaults."""
     with uow:
         stored = uow.policy.step_limits()
@@ -120,7 +121,7 @@ def _parse_rule(row: Row, regions: set[str], departments: set[str]) -> RoutingRu
     return RoutingRule(selector, region, department, priority)
 
 
-def import_routing(rows: Sequence[Row], uow: UnitOfWork, *, skip_invalid: bool = False) -> ImportReport:
+def import_routing(rows: Sequence[Row], uow: CasesUnitOfWork, *, skip_invalid: bool = False) -> ImportReport:
     """Replace the explicit routing rules (they take precedence over departments' own class lists)."""
     check_columns(rows, "class", "department_code")
     with uow:
@@ -134,7 +135,7 @@ def import_routing(rows: Sequence[Row], uow: UnitOfWork, *, skip_invalid: bool =
     return ImportReport(len(parsed), skipped)
 
 
-def export_routing(uow: UnitOfWork) -> list[tuple[str, ...]]:
+def export_routing(uow: CasesUnitOfWork) -> list[tuple[str, ...]]:
     with uow:
         return [
             (str(r.selector), r.region_code or "", r.department_code, str(r.priority))
@@ -142,7 +143,7 @@ def export_routing(uow: UnitOfWork) -> list[tuple[str, ...]]:
         ]
 
 
-def set_case_setting(key: str, value: str, uow: UnitOfWork, calendar: WorkCalendar) -> object:
+def set_case_setting(key: str, value: str, uow: CasesUnitOfWork, calendar: WorkCalendar) -> object:
     """Change one of CASE_SETTINGS, typed like its default; returns the stored value."""
     if key not in CASE_SETTINGS:
         raise InvalidInputError("policy.unknown_setting", f"未知的设置“{key}”，可用：{'、'.join(CASE_SETTINGS)}")

@@ -15,11 +15,11 @@ from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
 from xiuhua.cases.domain.case import Case
 from xiuhua.cases.domain.workflow import STATE_LABELS, TRANSITIONS, Action, Source, State
+from xiuhua.cases.ports import CaseReadsUnitOfWork
 from xiuhua.cases.services.access import access_case
 from xiuhua.cases.services.policy import CasePolicy
 from xiuhua.kernel.actor import Actor, Role
 from xiuhua.kernel.errors import InvalidInputError, NotFoundError
-from xiuhua.kernel.ports import UnitOfWork
 from xiuhua.org.domain.accounts import Principal, mask_name, mask_phone
 from xiuhua.org.domain.model import ClassKind
 from xiuhua.platform.db import tables as t
@@ -155,7 +155,7 @@ _SUMMARY_COLUMNS = (
 )  # fmt: skip
 
 
-def list_cases(viewer: Principal, where: CaseFilter, uow: UnitOfWork) -> Page:
+def list_cases(viewer: Principal, where: CaseFilter, uow: CaseReadsUnitOfWork) -> Page:
     """Cases the viewer may see, newest first, one page at a time (keyset cursor on the id)."""
     conditions = [scope_clause(viewer.actor)]
     if viewer.is_citizen:
@@ -202,7 +202,7 @@ def queue_states(roles: frozenset[Role]) -> list[State]:
     return sorted({tr.source for tr in TRANSITIONS if tr.action is not Action.URGE and tr.roles & roles})
 
 
-def task_queue(viewer: Principal, now: datetime, uow: UnitOfWork, limit: int = 100) -> list[CaseSummary]:
+def task_queue(viewer: Principal, now: datetime, uow: CaseReadsUnitOfWork, limit: int = 100) -> list[CaseSummary]:
     """The viewer's to-do list: cases waiting on one of their roles, in scope, nearest deadline first."""
     states = queue_states(viewer.roles)
     if not states or viewer.is_citizen:
@@ -217,7 +217,7 @@ def task_queue(viewer: Principal, now: datetime, uow: UnitOfWork, limit: int = 1
         return [_summary(r, now) for r in uow.connection.execute(stmt)]
 
 
-def case_detail(viewer: Principal, case_no: str, uow: UnitOfWork, now: datetime) -> CaseDetail:
+def case_detail(viewer: Principal, case_no: str, uow: CaseReadsUnitOfWork, now: datetime) -> CaseDetail:
     """One case with its steps, log, photos and urges; scope-checked; reporters masked by role."""
     with uow:
         if viewer.is_citizen:
@@ -317,7 +317,7 @@ def _public_data(data: dict[str, Any], citizen: bool) -> dict[str, Any]:
     return {} if citizen else json.loads(json.dumps(data))
 
 
-def _is_own_report(uow: UnitOfWork, username: str, case_no: str) -> bool:
+def _is_own_report(uow: CaseReadsUnitOfWork, username: str, case_no: str) -> bool:
     stmt = select(_C.id).where(_C.case_no == case_no, _reported_by(username))
     return uow.connection.execute(stmt).first() is not None
 
@@ -332,7 +332,7 @@ def reporter_view(viewer: Principal, case: Case) -> tuple[str | None, str | None
     return mask_name(case.reporter), mask_phone(case.reporter_phone)
 
 
-def photo_of_case(viewer: Principal, case_no: str, sha256: str, uow: UnitOfWork) -> str:
+def photo_of_case(viewer: Principal, case_no: str, sha256: str, uow: CaseReadsUnitOfWork) -> str:
     """The content type of a photo attached to a case the viewer may see; raises NotFoundError."""
     with uow:
         if viewer.is_citizen:
@@ -360,7 +360,7 @@ def duplicate_candidates(
     lat: float,
     now: datetime,
     policy: CasePolicy,
-    uow: UnitOfWork,
+    uow: CaseReadsUnitOfWork,
 ) -> list[tuple[str, float, State]]:
     """Open cases of the same class near a point, nearest first, before a report is made: only those in the
     caller's scope (a case outside it answers as if it did not exist)."""
@@ -371,7 +371,7 @@ def duplicate_candidates(
     return [(no, metres, state) for no, metres, state, _, _ in near if not state.final and no in seen]
 
 
-def visible_case_nos(actor: Actor, case_nos: list[str], uow: UnitOfWork) -> set[str]:
+def visible_case_nos(actor: Actor, case_nos: list[str], uow: CaseReadsUnitOfWork) -> set[str]:
     """Those of the case numbers that the actor's scope covers (inside an open unit of work)."""
     if not case_nos:
         return set()

@@ -12,10 +12,11 @@ from xiuhua.cases.services.policy import CasePolicy
 from xiuhua.config import Settings
 from xiuhua.geo.adapters.locator import Locator
 from xiuhua.geo.services import geography
-from xiuhua.kernel.ports import Clock, UnitOfWork
+from xiuhua.kernel.ports import Clock
 from xiuhua.org.services.accounts import AuthRules
 from xiuhua.platform.files import FileEvidenceStore
 from xiuhua.platform.secret_file import read_or_create
+from xiuhua.ports import ApplicationUnitOfWork
 
 POLICY_TTL_S = 30.0
 """How long a process keeps the city's case rules before reading them again (other processes' edits)."""
@@ -23,7 +24,7 @@ POLICY_TTL_S = 30.0
 
 @dataclass
 class AppContext:
-    uow: Callable[[], UnitOfWork]
+    uow: Callable[[], ApplicationUnitOfWork]
     clock: Clock
     settings: Settings
     rules: AuthRules

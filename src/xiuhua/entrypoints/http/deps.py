@@ -16,9 +16,10 @@ from xiuhua.entrypoints.http.context import AppContext
 from xiuhua.entrypoints.http.security import read_access_token
 from xiuhua.kernel.actor import Role
 from xiuhua.kernel.errors import ForbiddenError
-from xiuhua.kernel.ports import Clock, UnitOfWork
+from xiuhua.kernel.ports import Clock
 from xiuhua.org.domain.accounts import AuthenticationError, Principal
 from xiuhua.org.services import accounts
+from xiuhua.ports import ApplicationUnitOfWork
 
 TOKEN_URL = "/api/v1/auth/token"
 _bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
@@ -33,7 +34,7 @@ def get_ctx(request: Request) -> AppContext:
 Ctx = Annotated[AppContext, Depends(get_ctx)]
 
 
-def get_uow(ctx: Ctx) -> UnitOfWork:
+def get_uow(ctx: Ctx) -> ApplicationUnitOfWork:
     return ctx.uow()
 
 
@@ -49,7 +50,7 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-UowDep = Annotated[UnitOfWork, Depends(get_uow)]
+UowDep = Annotated[ApplicationUnitOfWork, Depends(get_uow)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 PolicyDep = Annotated[CasePolicy, Depends(get_policy)]
 ClientDep = Annotated[str, Depends(client_address)]

@@ -15,9 +15,10 @@ from xiuhua.evaluation.domain.campaigns import Campaign, TargetKind
 from xiuhua.evaluation.domain.model import Period, PeriodKind
 from xiuhua.evaluation.domain.scoring import rate, round_half_up
 from xiuhua.evaluation.domain.tallies import TZ
+from xiuhua.evaluation.ports import EvaluationUnitOfWork
 from xiuhua.kernel.actor import Actor
 from xiuhua.kernel.errors import ConflictError, InvalidInputError, NotFoundError
-from xiuhua.kernel.ports import Clock, UnitOfWork
+from xiuhua.kernel.ports import Clock
 
 URGEABLE = tuple(s.value for s in State if transition_for(s, Action.URGE))
 
@@ -28,14 +29,14 @@ def default_campaign_bodies() -> list[dict[str, Any]]:
     return bodies
 
 
-def load_campaigns(uow: UnitOfWork) -> list[Campaign]:
+def load_campaigns(uow: EvaluationUnitOfWork) -> list[Campaign]:
     """The stored campaigns, or the packaged eleven when none are stored."""
     with uow:
         bodies = uow.evaluation.campaigns() or default_campaign_bodies()
     return sorted((Campaign.from_dict(b) for b in bodies), key=lambda c: c.code)
 
 
-def get_campaign(code: str, uow: UnitOfWork) -> Campaign:
+def get_campaign(code: str, uow: EvaluationUnitOfWork) -> Campaign:
     for campaign in load_campaigns(uow):
         if campaign.code == code:
             return campaign
@@ -48,7 +49,7 @@ class PutCampaign:
     actor: str
 
 
-def put_campaign(cmd: PutCampaign, uow: UnitOfWork, clock: Clock) -> Campaign:
+def put_campaign(cmd: PutCampaign, uow: EvaluationUnitOfWork, clock: Clock) -> Campaign:
     """Add or change a campaign (the packaged ones are stored first, so none is lost)."""
     campaign = Campaign.from_dict(cmd.body)
     with uow:
@@ -70,7 +71,7 @@ class RecordWork:
     actor: str
 
 
-def record_work(cmd: RecordWork, uow: UnitOfWork, clock: Clock) -> None:
+def record_work(cmd: RecordWork, uow: EvaluationUnitOfWork, clock: Clock) -> None:
     """A unit reports work towards a quantity target (km of wires put underground, m² of facades)."""
     campaign = get_campaign(cmd.campaign, uow)
     if not any(t.kind is TargetKind.QUANTITY for t in campaign.targets):
@@ -136,7 +137,7 @@ class ShowProgress:
 _Row = tuple[str, str, str, tuple[str, str, str, str], datetime, datetime | None, str, int, datetime | None]
 
 
-def campaign_progress(cmd: ShowProgress, uow: UnitOfWork) -> CampaignProgress:
+def campaign_progress(cmd: ShowProgress, uow: EvaluationUnitOfWork) -> CampaignProgress:
     """Progress and score of one campaign, and of each unit (department) that handled its cases."""
     campaign = get_campaign(cmd.campaign, uow)
     first, last = campaign.start, campaign.end
@@ -200,7 +201,7 @@ class UrgeCampaign:
     reason: str = ""
 
 
-def urge_campaign(cmd: UrgeCampaign, uow: UnitOfWork, clock: Clock, policy: CasePolicy) -> list[str]:
+def urge_campaign(cmd: UrgeCampaign, uow: EvaluationUnitOfWork, clock: Clock, policy: CasePolicy) -> list[str]:
     """专项督办: the headquarters urges every overdue open case of the campaign; returns those urged."""
     campaign = get_campaign(cmd.campaign, uow)
     reason = cmd.reason.strip() or f"{campaign.name}专项督办"

@@ -19,7 +19,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from xiuhua.evaluation.adapters.evaluation_repository import CaseFacts
-from xiuhua.evaluation.adapters.evaluation_repository import EvaluationRepository as EvaluationReads
 from xiuhua.evaluation.domain.model import (
     COUNT_LABELS,
     INDICATORS,
@@ -59,8 +58,10 @@ from xiuhua.evaluation.domain.tallies import (
     TZ,
     hotspot_key,
 )
+from xiuhua.evaluation.ports import EvaluationStore as EvaluationReads
+from xiuhua.evaluation.ports import EvaluationUnitOfWork
 from xiuhua.kernel.errors import ConflictError, InvalidInputError, NotFoundError
-from xiuhua.kernel.ports import Clock, Progress, UnitOfWork, no_progress
+from xiuhua.kernel.ports import Clock, Progress, no_progress
 
 DEFAULT_SCHEME = "scheme_default.json"
 REGION_KEY = {
@@ -143,7 +144,7 @@ def default_scheme_body() -> dict[str, Any]:
     return body
 
 
-def load_schemes(uow: UnitOfWork) -> list[Scheme]:
+def load_schemes(uow: EvaluationUnitOfWork) -> list[Scheme]:
     """The stored schemes; the packaged default when none is stored."""
     bodies = uow.evaluation.schemes() or [default_scheme_body()]
     return [Scheme.from_dict(b) for b in bodies]
@@ -155,7 +156,7 @@ class AddScheme:
     actor: str
 
 
-def add_scheme(cmd: AddScheme, uow: UnitOfWork, clock: Clock) -> Scheme:
+def add_scheme(cmd: AddScheme, uow: EvaluationUnitOfWork, clock: Clock) -> Scheme:
     """Store a new scheme version (never replaces one: months already evaluated keep theirs)."""
     scheme = Scheme.from_dict(cmd.body)
     with uow:
@@ -496,11 +497,11 @@ class Context:
     sizes: dict[ObjectType, dict[str, dict[str, float]]]
 
     @classmethod
-    def read(cls, uow: UnitOfWork) -> Context:
+    def read(cls, uow: EvaluationUnitOfWork) -> Context:
         return cls(uow.evaluation.names(), _region_sizes(uow.evaluation.grid_areas(), uow.regions.populations()))
 
 
-def period_counts(uow: UnitOfWork, period: Period) -> tuple[Counts, Inputs | None]:
+def period_counts(uow: EvaluationUnitOfWork, period: Period) -> tuple[Counts, Inputs | None]:
     """A period's counts: a month's from its tallies; any other period's from the log (with its inputs)."""
     if period.kind is PeriodKind.MONTH:
         return counts_from_tallies(uow.evaluation.tallies(period.key)), None
@@ -509,7 +510,7 @@ def period_counts(uow: UnitOfWork, period: Period) -> tuple[Counts, Inputs | Non
 
 
 def _objects(
-    uow: UnitOfWork,
+    uow: EvaluationUnitOfWork,
     period: Period,
     scheme: Scheme,
     context: Context,
@@ -530,7 +531,7 @@ def _objects(
 
 
 def compute(
-    uow: UnitOfWork,
+    uow: EvaluationUnitOfWork,
     period: Period,
     scheme: Scheme,
     exclusions: list[Exclusion] | None = None,
@@ -584,7 +585,7 @@ def _months(first: datetime, last: datetime) -> list[Period]:
     return [Period.month(i // 12, i % 12 + 1) for i in range(a.year * 12 + a.month - 1, b.year * 12 + b.month)]
 
 
-def rebuild_tallies(uow: UnitOfWork, progress: Progress = no_progress, month: str | None = None) -> int:
+def rebuild_tallies(uow: EvaluationUnitOfWork, progress: Progress = no_progress, month: str | None = None) -> int:
     """Recompute the tallies of every month (or of one) from the case log, after cases were loaded around
     the use cases; returns the number of months."""
     only = None if month is None else Period.parse(month)
@@ -620,7 +621,7 @@ class TallyCheck:
     differences: list[str]
 
 
-def check_tallies(month: str, uow: UnitOfWork) -> TallyCheck:
+def check_tallies(month: str, uow: EvaluationUnitOfWork) -> TallyCheck:
     """Compare a month's tallies with the counts recomputed from the log; lists every difference."""
     period = Period.parse(month)
     if period.kind is not PeriodKind.MONTH:
@@ -642,7 +643,7 @@ class Evaluate:
     """Compute from the log even when the period is frozen."""
 
 
-def evaluate(cmd: Evaluate, uow: UnitOfWork, progress: Progress = no_progress) -> EvaluationResult:
+def evaluate(cmd: Evaluate, uow: EvaluationUnitOfWork, progress: Progress = no_progress) -> EvaluationResult:
     """The period's evaluation: its frozen result when frozen (latest revision), else computed now."""
     period = Period.parse(cmd.period)
     with uow:
@@ -676,7 +677,7 @@ class Drilled:
     """Cases that lower a rate: outside the numerator of a rate where higher is better, in it where lower is."""
 
 
-def drill(cmd: Drill, uow: UnitOfWork) -> Drilled:
+def drill(cmd: Drill, uow: EvaluationUnitOfWork) -> Drilled:
     """Case numbers behind an indicator of one object in a period (as of the period's end)."""
     period = Period.parse(cmd.period)
     kind = ObjectType.parse(cmd.object_type)
@@ -694,7 +695,7 @@ def drill(cmd: Drill, uow: UnitOfWork) -> Drilled:
 
 
 def _cases_for(
-    uow: UnitOfWork, inputs: Inputs, kind: ObjectType, code: str, name: str, start: datetime, end: datetime
+    uow: EvaluationUnitOfWork, inputs: Inputs, kind: ObjectType, code: str, name: str, start: datetime, end: datetime
 ) -> list[str]:
     f = inputs.facts
     if kind in REGION_TYPES or kind is ObjectType.DEPARTMENT:
@@ -716,14 +717,14 @@ def _cases_for(
     return uow.evaluation.event_cases(start, end, code, actions, True if on_time_only else None)
 
 
-def _missed_cases(uow: UnitOfWork, f: CaseFacts, supervisor: str) -> list[str]:
+def _missed_cases(uow: EvaluationUnitOfWork, f: CaseFacts, supervisor: str) -> list[str]:
     mask = _missed_mask(f)
     patrolled = uow.evaluation.grid_supervisors(sorted(set(f["grid_code"][mask])))
     return sorted(str(n) for n, g in zip(f["case_no"][mask], f["grid_code"][mask], strict=True)
                   if patrolled.get(g) == supervisor)  # fmt: skip
 
 
-def hotspot_cases(period: str, key: str, uow: UnitOfWork) -> list[str]:
+def hotspot_cases(period: str, key: str, uow: EvaluationUnitOfWork) -> list[str]:
     """The cases filed in the period in one hot spot (its ``key`` from the result)."""
     when = Period.parse(period)
     with uow:
@@ -743,7 +744,7 @@ class FreezePeriod:
     actor: str
 
 
-def freeze_period(cmd: FreezePeriod, uow: UnitOfWork, clock: Clock, progress: Progress = no_progress) -> str:
+def freeze_period(cmd: FreezePeriod, uow: EvaluationUnitOfWork, clock: Clock, progress: Progress = no_progress) -> str:
     """Compute and store the period's result as revision 1; later changes only through appeals."""
     period = Period.parse(cmd.period)
     now = clock.now()
@@ -781,7 +782,7 @@ class FileAppeal:
     actor: str
 
 
-def file_appeal(cmd: FileAppeal, uow: UnitOfWork, clock: Clock) -> int:
+def file_appeal(cmd: FileAppeal, uow: EvaluationUnitOfWork, clock: Clock) -> int:
     """申诉: a department asks that one case's deduction on one indicator be excused; returns the appeal id."""
     period = Period.parse(cmd.period)
     kind = ObjectType.parse(cmd.object_type)
@@ -838,7 +839,7 @@ class AppealDecided:
     after: float | None
 
 
-def decide_appeal(cmd: DecideAppeal, uow: UnitOfWork, clock: Clock) -> AppealDecided:
+def decide_appeal(cmd: DecideAppeal, uow: EvaluationUnitOfWork, clock: Clock) -> AppealDecided:
     """Approve (a new revision of the frozen result, excusing the case) or reject; audited either way."""
     if not cmd.reason.strip():
         raise InvalidInputError("evaluation.reason_required", "审批申诉须填写意见")
@@ -887,13 +888,13 @@ def _value(result: EvaluationResult, object_type: str, code: str, ind: str) -> f
     return None
 
 
-def list_appeals(period: str, uow: UnitOfWork) -> list[dict[str, Any]]:
+def list_appeals(period: str, uow: EvaluationUnitOfWork) -> list[dict[str, Any]]:
     """A period's appeals, oldest first, with their decisions."""
     with uow:
         return uow.evaluation.appeals(Period.parse(period).key)
 
 
-def audit_trail(period: str, uow: UnitOfWork) -> list[dict[str, Any]]:
+def audit_trail(period: str, uow: EvaluationUnitOfWork) -> list[dict[str, Any]]:
     """Every freeze, appeal and decision of a period, oldest first."""
     with uow:
         return uow.evaluation.audit(Period.parse(period).key)

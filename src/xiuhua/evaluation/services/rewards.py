@@ -13,8 +13,9 @@ import numpy as np
 from xiuhua.evaluation.domain.model import ObjectType, Period, PeriodKind
 from xiuhua.evaluation.domain.rewards import Entry, RewardRules, allocate, rank_points
 from xiuhua.evaluation.domain.scoring import rank
+from xiuhua.evaluation.ports import EvaluationUnitOfWork
 from xiuhua.evaluation.services import evaluate as ev
-from xiuhua.kernel.ports import Progress, UnitOfWork, no_progress
+from xiuhua.kernel.ports import Progress, no_progress
 
 # An approved appeal on an indicator excuses the case outcome that the indicator deducts for.
 EXCUSED_OUTCOME = {"on_time_disposal_rate": "overdue", "rework_rate": "reworked", "close_rate": "overdue"}
@@ -50,7 +51,7 @@ class ShowLedger:
     rules: dict[str, Any] | None = None
 
 
-def reward_ledger(cmd: ShowLedger, uow: UnitOfWork, progress: Progress = no_progress) -> RewardLedger:
+def reward_ledger(cmd: ShowLedger, uow: EvaluationUnitOfWork, progress: Progress = no_progress) -> RewardLedger:
     """Per-problem and overall entries of a period; for a year, every month's plus the annual ranking."""
     rules = RewardRules.from_dict(cmd.rules or default_rules_body())
     period = Period.parse(cmd.period)
@@ -85,7 +86,7 @@ def reward_ledger(cmd: ShowLedger, uow: UnitOfWork, progress: Progress = no_prog
     return RewardLedger(period.key, rules.version, fund, allocated, rows)
 
 
-def _period_entries(period: Period, rules: RewardRules, uow: UnitOfWork) -> list[Entry]:
+def _period_entries(period: Period, rules: RewardRules, uow: EvaluationUnitOfWork) -> list[Entry]:
     result = ev.evaluate(ev.Evaluate(period.key, trend_periods=0), uow)
     with uow:
         inputs = ev.read_inputs(uow.evaluation, period)

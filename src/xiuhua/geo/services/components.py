@@ -35,8 +35,9 @@ from xiuhua.geo.domain.components import (
     representative_lonlat,
     validate_component_id,
 )
+from xiuhua.geo.ports import GeoUnitOfWork
 from xiuhua.kernel.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
-from xiuhua.kernel.ports import Clock, Progress, UnitOfWork, no_progress
+from xiuhua.kernel.ports import Clock, Progress, no_progress
 from xiuhua.org.domain.model import ClassKind
 from xiuhua.org.services.calendar import DEFAULT_TIMEZONE, TIMEZONE_KEY
 from xiuhua.platform.importing import ImportReport, RowError, check_columns, parse_rows, settle
@@ -162,11 +163,11 @@ class ComponentVersion:
 
 
 # ----- one component -----------------------------------------------------------------------------
-def _today(uow: UnitOfWork, now: datetime) -> date:
+def _today(uow: GeoUnitOfWork, now: datetime) -> date:
     return now.astimezone(ZoneInfo(uow.settings.get(TIMEZONE_KEY, DEFAULT_TIMEZONE))).date()
 
 
-def register_component(cmd: RegisterComponent, uow: UnitOfWork, clock: Clock) -> Component:
+def register_component(cmd: RegisterComponent, uow: GeoUnitOfWork, clock: Clock) -> Component:
     """Add a new component as version 1; raises ConflictError ``component.duplicate`` for a known id and
     InvalidInputError ``component.unknown_class`` when its class is not a component class of the catalog."""
     with uow:
@@ -179,7 +180,7 @@ def register_component(cmd: RegisterComponent, uow: UnitOfWork, clock: Clock) ->
     return stored
 
 
-def update_component(cmd: UpdateComponent, uow: UnitOfWork, clock: Clock) -> Component:
+def update_component(cmd: UpdateComponent, uow: GeoUnitOfWork, clock: Clock) -> Component:
     """Store a changed record as a new version (the change date defaults to today, local time). An identical
     record writes nothing. Raises NotFoundError ``component.not_found`` and ConflictError ``component.conflict``
     when the stored version is not ``expected_version`` (someone else changed it meanwhile)."""
@@ -206,7 +207,7 @@ def update_component(cmd: UpdateComponent, uow: UnitOfWork, clock: Clock) -> Com
     return dataclasses.replace(new, version=stored.version + 1)
 
 
-def remove_component(cmd: RemoveComponent, uow: UnitOfWork, clock: Clock) -> Component:
+def remove_component(cmd: RemoveComponent, uow: GeoUnitOfWork, clock: Clock) -> Component:
     """Mark a component 移除 (removed): a new version, the history kept; raises as ``update_component``."""
     with uow:
         stored = uow.components.get(cmd.component_id)
@@ -218,7 +219,7 @@ def remove_component(cmd: RemoveComponent, uow: UnitOfWork, clock: Clock) -> Com
     return update_component(UpdateComponent(removed, cmd.expected_version, cmd.actor), uow, clock)
 
 
-def get_component(uow: UnitOfWork, component_id: str) -> Component:
+def get_component(uow: GeoUnitOfWork, component_id: str) -> Component:
     with uow:
         found = uow.components.get(component_id)
     if found is None:
@@ -226,7 +227,7 @@ def get_component(uow: UnitOfWork, component_id: str) -> Component:
     return found
 
 
-def component_history(uow: UnitOfWork, component_id: str) -> list[ComponentVersion]:
+def component_history(uow: GeoUnitOfWork, component_id: str) -> list[ComponentVersion]:
     """Every version of a component, oldest first, each with the fields it changed; raises NotFoundError."""
     with uow:
         versions = uow.components.versions(component_id)
@@ -243,27 +244,27 @@ def component_history(uow: UnitOfWork, component_id: str) -> list[ComponentVersi
     return out
 
 
-def _check_class(uow: UnitOfWork, component_id: str) -> None:
+def _check_class(uow: GeoUnitOfWork, component_id: str) -> None:
     code = class_of(validate_component_id(component_id))
     if not uow.catalog.has_class(ClassKind.COMPONENT, code):
         raise InvalidInputError("component.unknown_class", f"部件类别代码“{code}”不在部件目录中", code=code)
 
 
 # ----- reading -----------------------------------------------------------------------------------
-def find_components(uow: UnitOfWork, where: ComponentFilter) -> list[Component]:
+def find_components(uow: GeoUnitOfWork, where: ComponentFilter) -> list[Component]:
     """Current components by bbox, grid, community, class, department/owner/maintainer, status; ≤ limit."""
     with uow:
         return uow.components.find(where)
 
 
-def component_state_at(uow: UnitOfWork, component_id: str, moment: datetime) -> Component | None:
+def component_state_at(uow: GeoUnitOfWork, component_id: str, moment: datetime) -> Component | None:
     """The record as it stood at ``moment`` (aware), or None when not yet registered then."""
     _aware(moment)
     with uow:
         return uow.components.state_at(component_id, moment)
 
 
-def component_census_at(uow: UnitOfWork, moment: datetime, where: ComponentFilter) -> list[Component]:
+def component_census_at(uow: GeoUnitOfWork, moment: datetime, where: ComponentFilter) -> list[Component]:
     """Every component as registered at ``moment`` (aware), filtered like ``find_components``."""
     _aware(moment)
     with uow:
@@ -285,7 +286,7 @@ def haversine_m(lon: float, lat: float, lons: np.ndarray[Any, Any], lats: np.nda
 
 
 def nearest_component(
-    uow: UnitOfWork, class_code: str, lon: float, lat: float, max_metres: float
+    uow: GeoUnitOfWork, class_code: str, lon: float, lat: float, max_metres: float
 ) -> NearestComponent | None:
     """The nearest current (not removed) component of a class whose representative point lies within
     ``max_metres`` of (lon, lat): a bbox prefilter in SQL, then exact great-circle distances."""
@@ -334,14 +335,14 @@ def export_row(c: Component) -> tuple[str, ...]:
     return tuple(_text(v) for v in values)
 
 
-def export_components(uow: UnitOfWork, where: ComponentFilter | None = None) -> list[tuple[str, ...]]:
+def export_components(uow: GeoUnitOfWork, where: ComponentFilter | None = None) -> list[tuple[str, ...]]:
     """Rows under EXPORT_COLUMNS (all current components unless filtered), ordered by id."""
     with uow:
         return [export_row(c) for c in uow.components.iter(where or ComponentFilter(include_removed=True, limit=None))]
 
 
 def export_component_layer(
-    uow: UnitOfWork, where: ComponentFilter | None = None
+    uow: GeoUnitOfWork, where: ComponentFilter | None = None
 ) -> list[tuple[tuple[object, ...], BaseGeometry]]:
     """Features under LAYER_COLUMNS with their WGS84 geometry (for GeoPackage/GeoJSON), ordered by id;
     longitude and latitude stay numbers, every other value is text as in the CSV export."""
@@ -444,7 +445,7 @@ def parse_component(row: Row, geometry: BaseGeometry | None = None) -> Component
 
 def import_components(
     rows: Sequence[Row],
-    uow: UnitOfWork,
+    uow: GeoUnitOfWork,
     clock: Clock,
     *,
     actor: str = SYSTEM_ACTOR,
@@ -461,7 +462,7 @@ def import_components(
 
 def import_component_features(
     features: Sequence[Mapping[str, Any]],
-    uow: UnitOfWork,
+    uow: GeoUnitOfWork,
     clock: Clock,
     *,
     actor: str = SYSTEM_ACTOR,
@@ -486,7 +487,7 @@ def import_component_features(
 
 def import_component_layer(
     layer: Layer,
-    uow: UnitOfWork,
+    uow: GeoUnitOfWork,
     clock: Clock,
     *,
     actor: str = SYSTEM_ACTOR,
@@ -510,7 +511,7 @@ def import_component_layer(
 
 def _import(
     items: Sequence[tuple[Row, BaseGeometry | DomainError | None]],
-    uow: UnitOfWork,
+    uow: GeoUnitOfWork,
     clock: Clock,
     actor: str,
     skip_invalid: bool,

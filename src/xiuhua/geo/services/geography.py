@@ -13,8 +13,9 @@ from xiuhua.geo.adapters.crs import Crs, to_wgs84, validate_lonlat
 from xiuhua.geo.adapters.grids import generate_grids
 from xiuhua.geo.adapters.locator import Locator
 from xiuhua.geo.domain.geography import Location, Place
+from xiuhua.geo.ports import GeoUnitOfWork
 from xiuhua.kernel.errors import InvalidInputError
-from xiuhua.kernel.ports import Progress, UnitOfWork, no_progress
+from xiuhua.kernel.ports import Progress, no_progress
 
 # Synthetic area classes for the demo: the old town is A, the ring around it B, the rest C.
 CENTRE = (114.350, 34.800)
@@ -36,7 +37,7 @@ def area_class_by_distance(lon: float, lat: float) -> str:
 
 
 def seed_demo_geometry(
-    features: Sequence[Mapping[str, Any]], uow: UnitOfWork, progress: Progress = no_progress
+    features: Sequence[Mapping[str, Any]], uow: GeoUnitOfWork, progress: Progress = no_progress
 ) -> GeographySummary:
     """Store the demo outlines of known regions, generate unit grids for every community that has an
     outline, and give each street's grids to that street's supervisor (one responsibility grid each)."""
@@ -94,7 +95,7 @@ def demo_populations(grids: Sequence[tuple[str, float, str]]) -> dict[str, int]:
     return out
 
 
-def load_locator(uow: UnitOfWork) -> Locator:
+def load_locator(uow: GeoUnitOfWork) -> Locator:
     with uow:
         regions = uow.regions.all()
         shapes = uow.geo.region_shapes()

@@ -18,8 +18,8 @@ from numpy.typing import NDArray
 from xiuhua.geo.adapters import tiles
 from xiuhua.geo.adapters.crs import Crs, from_wgs84, to_wgs84
 from xiuhua.geo.domain.layers import MAX_ZOOM, Layer, SourceFilter, SourceKind, parse_style, style_text
+from xiuhua.geo.ports import GeoUnitOfWork
 from xiuhua.kernel.errors import InvalidInputError, NotFoundError
-from xiuhua.kernel.ports import UnitOfWork
 from xiuhua.platform import packagedata
 from xiuhua.platform.importing import ImportReport, RowError, check_columns, parse_rows, settle
 from xiuhua.platform.tabular import Row
@@ -66,26 +66,26 @@ GeoJson = dict[str, Any]
 
 
 # ----- the registry --------------------------------------------------------------------------------
-def list_layers(uow: UnitOfWork) -> list[Layer]:
+def list_layers(uow: GeoUnitOfWork) -> list[Layer]:
     """Every layer in drawing order."""
     with uow:
         return uow.layers.all()
 
 
-def _stored(uow: UnitOfWork, code: str) -> Layer:
+def _stored(uow: GeoUnitOfWork, code: str) -> Layer:
     layer = uow.layers.get(code)
     if layer is None:
         raise NotFoundError("layer.not_found", f"图层“{code}”不存在", code=code)
     return layer
 
 
-def get_layer(uow: UnitOfWork, code: str) -> Layer:
+def get_layer(uow: GeoUnitOfWork, code: str) -> Layer:
     """One layer; raises NotFoundError ``layer.not_found``."""
     with uow:
         return _stored(uow, code)
 
 
-def put_layer(layer: Layer, uow: UnitOfWork) -> Layer:
+def put_layer(layer: Layer, uow: GeoUnitOfWork) -> Layer:
     """Add a layer or replace the one with its code (the Layer was validated when built)."""
     with uow:
         uow.layers.put(layer)
@@ -93,7 +93,7 @@ def put_layer(layer: Layer, uow: UnitOfWork) -> Layer:
     return layer
 
 
-def remove_layer(code: str, uow: UnitOfWork) -> None:
+def remove_layer(code: str, uow: GeoUnitOfWork) -> None:
     """Delete a layer; raises NotFoundError ``layer.not_found``."""
     with uow:
         if not uow.layers.remove(code):
@@ -101,7 +101,7 @@ def remove_layer(code: str, uow: UnitOfWork) -> None:
         uow.commit()
 
 
-def seed_default_layers(uow: UnitOfWork) -> int:
+def seed_default_layers(uow: GeoUnitOfWork) -> int:
     """Store the product's default layers that are not stored yet (an edited layer is kept as edited);
     returns how many were added. Idempotent."""
     defaults = [parse_layer(_canonical(r)) for r in packagedata.read(DEFAULT_LAYERS)]
@@ -153,7 +153,7 @@ def parse_layer(row: Row) -> Layer:
     )
 
 
-def import_layers(rows: Sequence[Row], uow: UnitOfWork, *, skip_invalid: bool = False) -> ImportReport:
+def import_layers(rows: Sequence[Row], uow: GeoUnitOfWork, *, skip_invalid: bool = False) -> ImportReport:
     """Add or replace layers from a table; every row is checked first, then all are written or none."""
     rows = [_canonical(r) for r in rows]
     check_columns(rows, "code", "name", "category", "source")
@@ -189,7 +189,7 @@ def export_row(layer: Layer) -> tuple[object, ...]:
     )
 
 
-def export_layers(uow: UnitOfWork) -> list[tuple[object, ...]]:
+def export_layers(uow: GeoUnitOfWork) -> list[tuple[object, ...]]:
     """Every layer in the columns ``import_layers`` reads."""
     return [export_row(x) for x in list_layers(uow)]
 
@@ -239,7 +239,7 @@ def _intersecting(geoms: NDArray[np.object_], props: list[dict[str, Any]], bbox:
     return geoms[hit], [props[i] for i in np.flatnonzero(hit)]
 
 
-def _count(uow: UnitOfWork, layer: Layer, bbox: Bounds) -> int:
+def _count(uow: GeoUnitOfWork, layer: Layer, bbox: Bounds) -> int:
     source = layer.source
     if source is SourceKind.UNIT_GRIDS:
         return uow.layers.count_grids_in(bbox, layer.source_filter)
@@ -250,7 +250,7 @@ def _count(uow: UnitOfWork, layer: Layer, bbox: Bounds) -> int:
     return len(_features(uow, layer, bbox, detail=False)[1])
 
 
-def _features(uow: UnitOfWork, layer: Layer, bbox: Bounds, *, detail: bool) -> tuple[Any, list[dict[str, Any]]]:
+def _features(uow: GeoUnitOfWork, layer: Layer, bbox: Bounds, *, detail: bool) -> tuple[Any, list[dict[str, Any]]]:
     """(lon/lat geometries, properties) of the layer's features meeting ``bbox``; ``detail`` adds the
     properties a GeoJSON reader wants (names), which tiles leave out to stay small."""
     source, where = layer.source, layer.source_filter
@@ -280,7 +280,7 @@ def _features(uow: UnitOfWork, layer: Layer, bbox: Bounds, *, detail: bool) -> t
     return _wkb([r.geometry for r in rows]), props
 
 
-def _responsibility_features(uow: UnitOfWork, bbox: Bounds, *, whole: bool) -> tuple[Any, list[dict[str, Any]]]:
+def _responsibility_features(uow: GeoUnitOfWork, bbox: Bounds, *, whole: bool) -> tuple[Any, list[dict[str, Any]]]:
     """Each responsibility grid as the union of its unit grids: whole (GeoJSON), or only the unit grids
     inside ``bbox`` (a tile, which is clipped to its own extent anyway)."""
     if whole:
@@ -318,7 +318,7 @@ def _feature_collection(layer: Layer, geoms: Any, props: Sequence[Mapping[str, A
 
 
 def layer_geojson(
-    uow: UnitOfWork, code: str, bbox: Sequence[float], crs: Crs = Crs.WGS84, limit: int = GEOJSON_LIMIT
+    uow: GeoUnitOfWork, code: str, bbox: Sequence[float], crs: Crs = Crs.WGS84, limit: int = GEOJSON_LIMIT
 ) -> GeoJson:
     """The layer's features meeting ``bbox`` (given in ``crs``) as a GeoJSON FeatureCollection with
     coordinates in ``crs``. Raises ``layer.not_found``, ``layer.bad_bbox`` and ``layer.extent_too_large``
@@ -339,14 +339,14 @@ def layer_geojson(
     return _feature_collection(layer, geoms, props, crs)
 
 
-def layer_tile(uow: UnitOfWork, code: str, z: int, x: int, y: int) -> bytes:
+def layer_tile(uow: GeoUnitOfWork, code: str, z: int, x: int, y: int) -> bytes:
     """The Mapbox vector tile (z, x, y) of a layer (one MVT layer named by its code, extent 4096); empty
     bytes when the tile holds nothing or the layer does not show at zoom z. Points are clustered below
     zoom ``tiles.POINT_DETAIL_ZOOM``. Raises ``layer.bad_tile`` and ``layer.not_found``."""
     return tiles.encode({code: tile_features(uow, code, z, x, y)})
 
 
-def tile_features(uow: UnitOfWork, code: str, z: int, x: int, y: int) -> tiles.TileFeatures:
+def tile_features(uow: GeoUnitOfWork, code: str, z: int, x: int, y: int) -> tiles.TileFeatures:
     """The features of tile (z, x, y) of a layer, projected to tile units and ready to encode; raises as
     ``layer_tile``."""
     if not tiles.valid_tile(z, x, y, MAX_ZOOM):

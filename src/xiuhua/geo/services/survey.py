@@ -25,9 +25,10 @@ from shapely.validation import explain_validity
 
 from xiuhua.geo.adapters.topology import area_m2, area_outside, gap_inside, overlaps
 from xiuhua.geo.adapters.vector_files import Feature, read_layer
+from xiuhua.geo.ports import GeoUnitOfWork
 from xiuhua.geo.services.geography import area_class_by_distance
 from xiuhua.kernel.errors import InvalidInputError
-from xiuhua.kernel.ports import Progress, UnitOfWork, no_progress
+from xiuhua.kernel.ports import Progress, no_progress
 from xiuhua.org.domain.model import RegionLevel
 from xiuhua.platform.importing import RowError, settle
 
@@ -392,7 +393,7 @@ def _drop_failed_communities(check: LayerCheck, features: Sequence[Feature]) -> 
 
 
 # ----- the use case ------------------------------------------------------------------------------
-def known_geography(uow: UnitOfWork) -> KnownGeography:
+def known_geography(uow: GeoUnitOfWork) -> KnownGeography:
     with uow:
         levels = {r.code: r.level for r in uow.regions.all()}
         outlines = dict(uow.geo.region_shapes())
@@ -403,7 +404,7 @@ def known_geography(uow: UnitOfWork) -> KnownGeography:
 def import_layer(
     path: Path,
     kind: LayerKind,
-    uow: UnitOfWork,
+    uow: GeoUnitOfWork,
     crs: str | None = None,
     skip_invalid: bool = False,
     progress: Progress = no_progress,

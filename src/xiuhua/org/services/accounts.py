@@ -23,7 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from xiuhua.kernel.actor import Role
 from xiuhua.kernel.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
-from xiuhua.kernel.ports import Clock, UnitOfWork
+from xiuhua.kernel.ports import Clock
 from xiuhua.org.domain.accounts import (
     Account,
     AccountKind,
@@ -36,6 +36,7 @@ from xiuhua.org.domain.accounts import (
     check_citizen_username,
     check_password,
 )
+from xiuhua.org.ports import OrgUnitOfWork
 
 BAD_CREDENTIALS = "用户名或密码错误"
 
@@ -73,7 +74,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def principal_of(account: Account, uow: UnitOfWork, session_id: str = "") -> Principal:
+def principal_of(account: Account, uow: OrgUnitOfWork, session_id: str = "") -> Principal:
     """The roles and scope of an account now (a staff account's come from its staff record)."""
     if account.kind is AccountKind.CITIZEN:
         return Principal(account.username, account.kind, frozenset({Role.CITIZEN}), session_id=session_id)
@@ -90,7 +91,7 @@ def principal_of(account: Account, uow: UnitOfWork, session_id: str = "") -> Pri
     )
 
 
-def log_in(cmd: LogIn, uow: UnitOfWork, clock: Clock, rules: AuthRules) -> LoggedIn:
+def log_in(cmd: LogIn, uow: OrgUnitOfWork, clock: Clock, rules: AuthRules) -> LoggedIn:
     """Check the password and open a session. Raises ThrottledError while the address or the name must
     wait, else AuthenticationError; an unknown name and a wrong password answer alike, after the same work."""
     now = clock.now()
@@ -145,7 +146,7 @@ def _verify(rules: AuthRules, password_hash: str, password: str) -> bool:
         return False
 
 
-def refresh_session(refresh_token: str, uow: UnitOfWork, clock: Clock, client: str = "") -> LoggedIn:
+def refresh_session(refresh_token: str, uow: OrgUnitOfWork, clock: Clock, client: str = "") -> LoggedIn:
     """Swap a refresh token for a new one (and new roles, if they changed). A token already swapped, used
     again, ends its whole session: the newest refresh token and every access token of it stop working
     (RFC 9700 §4.14.2, refresh token rotation). Raises AuthenticationError."""
@@ -172,7 +173,7 @@ def refresh_session(refresh_token: str, uow: UnitOfWork, clock: Clock, client: s
     return LoggedIn(principal, new, expires)
 
 
-def _end_reused(uow: UnitOfWork, session_id: str, username: str, now: datetime, client: str) -> NoReturn:
+def _end_reused(uow: OrgUnitOfWork, session_id: str, username: str, now: datetime, client: str) -> NoReturn:
     """Revoke the session of a refresh token used twice, audit it, commit, and refuse."""
     if not uow.accounts.revoke_session(session_id, now):
         raise AuthenticationError("auth.session_ended", "登录已失效，请重新登录")
@@ -181,14 +182,14 @@ def _end_reused(uow: UnitOfWork, session_id: str, username: str, now: datetime, 
     raise AuthenticationError("auth.refresh_reused", "刷新令牌被重复使用，为安全起见本次登录已失效，请重新登录")
 
 
-def check_session(session_id: str, uow: UnitOfWork, now: datetime) -> None:
+def check_session(session_id: str, uow: OrgUnitOfWork, now: datetime) -> None:
     """Raises AuthenticationError unless the session is still open (not logged out, revoked or expired)."""
     with uow:
         if uow.accounts.session_user(session_id, now) is None:
             raise AuthenticationError("auth.session_ended", "登录已失效，请重新登录")
 
 
-def log_out(principal: Principal, uow: UnitOfWork, clock: Clock, client: str = "") -> None:
+def log_out(principal: Principal, uow: OrgUnitOfWork, clock: Clock, client: str = "") -> None:
     now = clock.now()
     with uow:
         uow.accounts.revoke_session(principal.session_id, now)
@@ -205,7 +206,7 @@ class RegisterCitizen:
     client: str = ""
 
 
-def register_citizen(cmd: RegisterCitizen, uow: UnitOfWork, clock: Clock, rules: AuthRules) -> str:
+def register_citizen(cmd: RegisterCitizen, uow: OrgUnitOfWork, clock: Clock, rules: AuthRules) -> str:
     """Open a citizen account (they report and follow their own cases); raises InvalidInputError, ConflictError."""
     check_citizen_username(cmd.username)
     check_password(cmd.password, cmd.username)
@@ -232,7 +233,7 @@ class SetPassword:
     client: str = ""
 
 
-def set_staff_password(cmd: SetPassword, uow: UnitOfWork, clock: Clock, rules: AuthRules) -> None:
+def set_staff_password(cmd: SetPassword, uow: OrgUnitOfWork, clock: Clock, rules: AuthRules) -> None:
     """An administrator sets a staff member's password (creating the login); other sessions end."""
     require_admin(cmd.admin)
     check_password(cmd.password, cmd.username)
@@ -250,7 +251,7 @@ def set_staff_password(cmd: SetPassword, uow: UnitOfWork, clock: Clock, rules: A
 
 
 def change_own_password(
-    principal: Principal, old: str, new: str, uow: UnitOfWork, clock: Clock, rules: AuthRules
+    principal: Principal, old: str, new: str, uow: OrgUnitOfWork, clock: Clock, rules: AuthRules
 ) -> None:
     check_password(new, principal.username)
     now = clock.now()
@@ -264,7 +265,7 @@ def change_own_password(
 
 
 @contextmanager
-def keeping_an_admin(uow: UnitOfWork) -> Iterator[None]:
+def keeping_an_admin(uow: OrgUnitOfWork) -> Iterator[None]:
     """Around a change, inside an open unit of work, that may disable, demote or delete administrators:
     locks their rows first (so two such changes run one after the other), and raises LastAdminError after
     the change if it left no active administrator (the unit of work then rolls it back)."""
@@ -273,7 +274,7 @@ def keeping_an_admin(uow: UnitOfWork) -> Iterator[None]:
     check_admins_remain(before, uow.accounts.active_admins())
 
 
-def set_account_active(admin: Principal, username: str, active: bool, uow: UnitOfWork, clock: Clock,
+def set_account_active(admin: Principal, username: str, active: bool, uow: OrgUnitOfWork, clock: Clock,
                        client: str = "") -> None:  # fmt: skip
     """Enable or disable a login; disabling ends its sessions at once. Raises NotFoundError, LastAdminError."""
     require_admin(admin)
@@ -289,7 +290,7 @@ def set_account_active(admin: Principal, username: str, active: bool, uow: UnitO
         uow.commit()
 
 
-def delete_account(admin: Principal, username: str, uow: UnitOfWork, clock: Clock, client: str = "") -> None:
+def delete_account(admin: Principal, username: str, uow: OrgUnitOfWork, clock: Clock, client: str = "") -> None:
     """Remove a login and its sessions (a staff member keeps the staff record). Raises NotFoundError,
     LastAdminError."""
     require_admin(admin)
@@ -302,7 +303,7 @@ def delete_account(admin: Principal, username: str, uow: UnitOfWork, clock: Cloc
         uow.commit()
 
 
-def ensure_staff_logins(usernames: Sequence[str], password: str, uow: UnitOfWork, clock: Clock,
+def ensure_staff_logins(usernames: Sequence[str], password: str, uow: OrgUnitOfWork, clock: Clock,
                         rules: AuthRules) -> int:  # fmt: skip
     """Give staff without a login one with this password (the demo's known password); returns how many."""
     now = clock.now()
@@ -320,7 +321,7 @@ def ensure_staff_logins(usernames: Sequence[str], password: str, uow: UnitOfWork
     return len(new)
 
 
-def create_api_key(admin: Principal, name: str, uow: UnitOfWork, clock: Clock) -> str:
+def create_api_key(admin: Principal, name: str, uow: OrgUnitOfWork, clock: Clock) -> str:
     """A new API key for a partner system (Open311 clients, hotlines); shown once, stored as SHA-256."""
     require_admin(admin)
     if not 2 <= len(name.strip()) <= 64:
@@ -334,7 +335,7 @@ def create_api_key(admin: Principal, name: str, uow: UnitOfWork, clock: Clock) -
     return key
 
 
-def revoke_api_key(admin: Principal, name: str, uow: UnitOfWork, clock: Clock) -> None:
+def revoke_api_key(admin: Principal, name: str, uow: OrgUnitOfWork, clock: Clock) -> None:
     require_admin(admin)
     now = clock.now()
     with uow:
@@ -344,7 +345,7 @@ def revoke_api_key(admin: Principal, name: str, uow: UnitOfWork, clock: Clock) -
         uow.commit()
 
 
-def api_key_client(key: str, uow: UnitOfWork) -> str:
+def api_key_client(key: str, uow: OrgUnitOfWork) -> str:
     """The name of the partner system holding this key; raises AuthenticationError."""
     with uow:
         name = uow.accounts.api_key_name(token_hash(key))
@@ -358,7 +359,7 @@ def require_admin(principal: Principal) -> None:
         raise ForbiddenError("auth.admin_only", "此操作仅限管理员", roles=[Role.ADMIN.value])
 
 
-def record(uow: UnitOfWork, clock: Clock, actor: str, action: str, target: str = "", client: str = "",
+def record(uow: OrgUnitOfWork, clock: Clock, actor: str, action: str, target: str = "", client: str = "",
            **details: object) -> None:  # fmt: skip
     """Append one audit event in its own transaction (denials, which roll back everything else)."""
     with uow:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from xiuhua.kernel.actor import Actor
 from xiuhua.kernel.errors import ForbiddenError, NotFoundError
-from xiuhua.kernel.ports import UnitOfWork
 from xiuhua.org.domain.model import Staff
+from xiuhua.org.ports import StaffUnitOfWork
 
 
 def actor_of(staff: Staff) -> Actor:
     return Actor(staff.username, staff.roles, staff.scope_region_code, staff.scope_organization_code)
 
 
-def load_actor(uow: UnitOfWork, username: str) -> Actor:
+def load_actor(uow: StaffUnitOfWork, username: str) -> Actor:
     """The active staff account's Actor; raises NotFoundError or ForbiddenError (disabled account)."""
     with uow:
         staff = uow.staff.get(username)

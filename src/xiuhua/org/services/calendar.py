@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from xiuhua.kernel.errors import InvalidInputError, NotFoundError
-from xiuhua.kernel.ports import StatutoryDays, UnitOfWork
+from xiuhua.kernel.ports import StatutoryDays
 from xiuhua.org.domain.calendar import CANONICAL_UNITS, DEFAULT_ALIASES, DEFAULT_SCHEDULE, Schedule, WorkCalendar
+from xiuhua.org.ports import CalendarUnitOfWork
 from xiuhua.platform.importing import ImportReport, RowError, parse_rows, settle
 from xiuhua.platform.tabular import Row
 
@@ -18,7 +19,7 @@ ALIASES_KEY = "unit_aliases"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
-def load_calendar(uow: UnitOfWork, statutory: StatutoryDays) -> WorkCalendar:
+def load_calendar(uow: CalendarUnitOfWork, statutory: StatutoryDays) -> WorkCalendar:
     """The city's calendar: statutory holidays and make-up days, overridden by the city's own days."""
     with uow:
         schedules = uow.calendar.schedules() or [DEFAULT_SCHEDULE]
@@ -38,7 +39,7 @@ class SetDay:
     reason: str
 
 
-def set_day(cmd: SetDay, uow: UnitOfWork) -> None:
+def set_day(cmd: SetDay, uow: CalendarUnitOfWork) -> None:
     """Make one date a workday or a rest day for this city, over the statutory calendar."""
     if not cmd.reason.strip():
         raise InvalidInputError("calendar.no_reason", "调整工作日须填写原因，如“暴雪停工”")
@@ -69,7 +70,7 @@ def _parse_day_row(row: Row) -> SetDay:
     return SetDay(day, flag in _YES, reason)
 
 
-def import_days(rows: Sequence[Row], uow: UnitOfWork, *, skip_invalid: bool = False) -> ImportReport:
+def import_days(rows: Sequence[Row], uow: CalendarUnitOfWork, *, skip_invalid: bool = False) -> ImportReport:
     """Load a list of day overrides (e.g. next year's holidays before the package has them)."""
     parsed, errors = parse_rows(rows, _parse_day_row)
     first: dict[date, int] = {}
@@ -88,7 +89,7 @@ def import_days(rows: Sequence[Row], uow: UnitOfWork, *, skip_invalid: bool = Fa
     return ImportReport(len(valid), skipped)
 
 
-def export_days(uow: UnitOfWork) -> list[tuple[str, str, str]]:
+def export_days(uow: CalendarUnitOfWork) -> list[tuple[str, str, str]]:
     with uow:
         return [
             (day.isoformat(), "上班" if workday else "休息", reason)
@@ -96,7 +97,7 @@ def export_days(uow: UnitOfWork) -> list[tuple[str, str, str]]:
         ]
 
 
-def clear_day(day: date, uow: UnitOfWork) -> None:
+def clear_day(day: date, uow: CalendarUnitOfWork) -> None:
     with uow:
         if not uow.calendar.delete_override(day):
             raise NotFoundError("calendar.no_override", f"{day} 没有本地调整")
@@ -119,7 +120,7 @@ def parse_season(text: str | None) -> tuple[tuple[int, int], tuple[int, int]] | 
     return (m1, d1), (m2, d2)
 
 
-def put_schedule(schedule: Schedule, uow: UnitOfWork) -> None:
+def put_schedule(schedule: Schedule, uow: CalendarUnitOfWork) -> None:
     """Add or replace a named schedule; there must stay exactly one all-year schedule."""
     with uow:
         current = {s.name: s for s in uow.calendar.schedules() or [DEFAULT_SCHEDULE]}
@@ -135,7 +136,7 @@ def put_schedule(schedule: Schedule, uow: UnitOfWork) -> None:
         uow.commit()
 
 
-def set_unit_alias(word: str, canonical: str, uow: UnitOfWork) -> None:
+def set_unit_alias(word: str, canonical: str, uow: CalendarUnitOfWork) -> None:
     """Say what a local unit word (小时, 天, …) means in this city."""
     if canonical not in CANONICAL_UNITS:
         raise InvalidInputError(

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from xiuhua.kernel.errors import InvalidInputError
-from xiuhua.kernel.ports import UnitOfWork
 from xiuhua.org.domain.calendar import TimeLimit, WorkCalendar
 from xiuhua.org.domain.model import ClassKind
 from xiuhua.org.domain.standards import ALL_AREAS, AREA_CLASSES, CaseClass, CaseStandard, code_from_2013, code_to_2013
+from xiuhua.org.ports import OrgUnitOfWork
 from xiuhua.platform.importing import ImportReport, RowError, check_columns, parse_rows, settle
 from xiuhua.platform.tabular import Row
 
@@ -48,7 +48,7 @@ def parse_class(row: Row) -> CaseClass:
     return CaseClass(kind, code, row.get("name"), row.get("major_name"), code_to_2013(kind, code))
 
 
-def import_classes(rows: Sequence[Row], uow: UnitOfWork, *, skip_invalid: bool = False) -> ImportReport:
+def import_classes(rows: Sequence[Row], uow: OrgUnitOfWork, *, skip_invalid: bool = False) -> ImportReport:
     """Add or update classes (a city's local extensions, or the national directory)."""
     rows = [_canonical(r) for r in rows]
     check_columns(rows, "kind", "code", "name", "major_name")
@@ -109,7 +109,7 @@ def _parse_standard_row(row: Row, classes: set[tuple[ClassKind, str]], calendar:
 
 
 def import_standards(
-    rows: Sequence[Row], uow: UnitOfWork, calendar: WorkCalendar, *, skip_invalid: bool = False
+    rows: Sequence[Row], uow: OrgUnitOfWork, calendar: WorkCalendar, *, skip_invalid: bool = False
 ) -> ImportReport:
     """Validate every row (class known, limit parseable with a known unit, no duplicate), then upsert.
 
@@ -150,14 +150,14 @@ def import_standards(
     return ImportReport(len(standards), skipped)
 
 
-def export_classes(uow: UnitOfWork) -> list[tuple[str, ...]]:
+def export_classes(uow: OrgUnitOfWork) -> list[tuple[str, ...]]:
     with uow:
         return [
             (c.kind.value, c.code, c.name, c.major_code, c.major_name, c.code_2013 or "") for c in uow.catalog.classes()
         ]
 
 
-def export_standards(uow: UnitOfWork) -> list[tuple[str, ...]]:
+def export_standards(uow: OrgUnitOfWork) -> list[tuple[str, ...]]:
     """One row per standard and area class, in the columns import_standards reads."""
     with uow:
         names = {(c.kind, c.code): c.name for c in uow.catalog.classes()}

@@ -9,8 +9,8 @@ from typing import TypeVar
 
 from xiuhua.kernel.actor import Role
 from xiuhua.kernel.errors import InvalidInputError
-from xiuhua.kernel.ports import UnitOfWork
 from xiuhua.org.domain.model import ClassSelector, Organization, OrgKind, OrgLevel, Region, RegionLevel, Staff
+from xiuhua.org.ports import OrgUnitOfWork
 from xiuhua.org.services.accounts import keeping_an_admin
 from xiuhua.platform.importing import ImportReport, RowError, check_columns, drop_orphans, parse_rows, settle
 from xiuhua.platform.tabular import Row
@@ -43,7 +43,7 @@ def parse_region(row: Row) -> Region:
     return Region(row.get("code"), row.get("name"), level, row.get("parent_code") or None, int(text) if text else None)
 
 
-def import_regions(rows: Sequence[Row], uow: UnitOfWork, *, skip_invalid: bool = False) -> ImportReport:
+def import_regions(rows: Sequence[Row], uow: OrgUnitOfWork, *, skip_invalid: bool = False) -> ImportReport:
     """Add or update regions; every parent must be in the file or already stored."""
     check_columns(rows, *REGION_COLUMNS[:4])  # population is optional
     parsed, errors = parse_rows(rows, parse_region)
@@ -72,7 +72,7 @@ def import_regions(rows: Sequence[Row], uow: UnitOfWork, *, skip_invalid: bool =
     return ImportReport(len(valid), skipped)
 
 
-def export_regions(uow: UnitOfWork) -> list[tuple[str, ...]]:
+def export_regions(uow: OrgUnitOfWork) -> list[tuple[str, ...]]:
     with uow:
         return [(r.code, r.name, r.level.value, r.parent_code or "", "" if r.population is None else str(r.population))
                 for r in uow.regions.all()]  # fmt: skip
@@ -91,7 +91,7 @@ def parse_organization(row: Row) -> Organization:
     )
 
 
-def import_organizations(rows: Sequence[Row], uow: UnitOfWork, *, skip_invalid: bool = False) -> ImportReport:
+def import_organizations(rows: Sequence[Row], uow: OrgUnitOfWork, *, skip_invalid: bool = False) -> ImportReport:
     """Add or update organisations by credit code, checking regions, parents and class selectors."""
     check_columns(rows, "code", "name", "kind", "level", "region_code")
     parsed, errors = parse_rows(rows, parse_organization)
@@ -131,7 +131,7 @@ def import_organizations(rows: Sequence[Row], uow: UnitOfWork, *, skip_invalid: 
     return ImportReport(len(valid), skipped)
 
 
-def export_organizations(uow: UnitOfWork) -> list[tuple[str, ...]]:
+def export_organizations(uow: OrgUnitOfWork) -> list[tuple[str, ...]]:
     with uow:
         return [
             (
@@ -166,7 +166,7 @@ def parse_staff(row: Row) -> Staff:
     )
 
 
-def import_staff(rows: Sequence[Row], uow: UnitOfWork, *, skip_invalid: bool = False) -> ImportReport:
+def import_staff(rows: Sequence[Row], uow: OrgUnitOfWork, *, skip_invalid: bool = False) -> ImportReport:
     """Add or update staff accounts by username; scope is a region code or an organisation's credit code.
     Raises LastAdminError when the rows would leave no active administrator."""
     check_columns(rows, "username", "name", "roles", "scope")
@@ -199,7 +199,7 @@ def import_staff(rows: Sequence[Row], uow: UnitOfWork, *, skip_invalid: bool = F
     return ImportReport(len(valid), skipped)
 
 
-def export_staff(uow: UnitOfWork) -> list[tuple[str, ...]]:
+def export_staff(uow: OrgUnitOfWork) -> list[tuple[str, ...]]:
     with uow:
         return [
             (

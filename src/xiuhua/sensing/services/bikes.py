@@ -21,11 +21,12 @@ from xiuhua.geo.domain.components import ComponentFilter
 from xiuhua.geo.domain.geography import Location
 from xiuhua.kernel.actor import SYSTEM_ACTOR
 from xiuhua.kernel.errors import DomainError, InvalidInputError, NotFoundError
-from xiuhua.kernel.ports import Clock, UnitOfWork
+from xiuhua.kernel.ports import Clock
 from xiuhua.org.domain.model import ClassKind
 from xiuhua.platform.importing import ImportReport, check_columns, parse_rows, settle
 from xiuhua.platform.tabular import Row
 from xiuhua.sensing.domain.model import CHINA
+from xiuhua.sensing.ports import SensingUnitOfWork
 from xiuhua.sensing.services.ingest import Locate
 
 ZONE_CLASS = "02025"  # 非机动车停放点 (component)
@@ -33,7 +34,7 @@ DISORDER_CLASS = "09011"  # 共享单车乱象 (matter)
 _CODE = re.compile(r"[a-z0-9_\-]{1,32}", re.IGNORECASE)
 
 
-def import_operators(rows: Sequence[Row], uow: UnitOfWork) -> ImportReport:
+def import_operators(rows: Sequence[Row], uow: SensingUnitOfWork) -> ImportReport:
     """Register operators (columns code, name, account, grace_minutes); all or nothing."""
     check_columns(rows, "code", "name", "account")
 
@@ -91,14 +92,14 @@ class BikeReport:
     case_errors: list[str] = field(default_factory=list)
 
 
-def _zones(uow: UnitOfWork) -> tuple[list[str], list[Any]]:
+def _zones(uow: SensingUnitOfWork) -> tuple[list[str], list[Any]]:
     zones = uow.components.find(ComponentFilter(class_code=ZONE_CLASS, limit=None))
     return [z.id for z in zones], [z.geometry for z in zones]
 
 
 def ingest_positions(
     rows: Sequence[Row],
-    uow: UnitOfWork,
+    uow: SensingUnitOfWork,
     clock: Clock,
     policy: CasePolicy,
     locate: Locate,
@@ -186,7 +187,13 @@ def ingest_positions(
 
 
 def _open_case(
-    p: Position, since: datetime, operator: Any, uow: UnitOfWork, clock: Clock, policy: CasePolicy, locate: Locate
+    p: Position,
+    since: datetime,
+    operator: Any,
+    uow: SensingUnitOfWork,
+    clock: Clock,
+    policy: CasePolicy,
+    locate: Locate,
 ) -> str:
     place = locate(p.lon, p.lat)
     if not (place.street_code and place.community_code):
@@ -234,14 +241,14 @@ class Compliance:
         return self.inside / self.reports if self.reports else None
 
 
-def compliance(uow: UnitOfWork, since_day: Any = None) -> list[Compliance]:
+def compliance(uow: SensingUnitOfWork, since_day: Any = None) -> list[Compliance]:
     with uow:
         names = {code: r.name for code, r in uow.sensing.bike_operators().items()}
         rows = uow.sensing.compliance(since_day)
     return [Compliance(op, names.get(op, op), reports, inside, cases) for op, reports, inside, cases in rows]
 
 
-def occupancy_layer(uow: UnitOfWork, now: datetime, fresh_minutes: int = 60) -> dict[str, Any]:
+def occupancy_layer(uow: SensingUnitOfWork, now: datetime, fresh_minutes: int = 60) -> dict[str, Any]:
     """The parking zones as GeoJSON with how many bikes were seen in each within ``fresh_minutes``."""
     with uow:
         zones = uow.components.find(ComponentFilter(class_code=ZONE_CLASS, limit=None))

@@ -23,10 +23,11 @@ from xiuhua.cases.services.policy import CasePolicy
 from xiuhua.geo.domain.geography import Location
 from xiuhua.kernel.actor import SYSTEM_ACTOR
 from xiuhua.kernel.errors import DomainError, InvalidInputError, NotFoundError
-from xiuhua.kernel.ports import Clock, UnitOfWork
+from xiuhua.kernel.ports import Clock
 from xiuhua.org.domain.model import ClassKind
 from xiuhua.platform.importing import RowError, check_columns, parse_rows, settle
 from xiuhua.platform.tabular import Row
+from xiuhua.sensing.ports import SensingUnitOfWork
 from xiuhua.sensing.services.ingest import Locate
 
 FEED_COLUMNS = (
@@ -103,7 +104,7 @@ class FeedReport:
 
 def import_feed(
     events: Sequence[Mapping[str, Any] | Row],
-    uow: UnitOfWork,
+    uow: SensingUnitOfWork,
     clock: Clock,
     policy: CasePolicy,
     locate: Locate | None = None,
@@ -185,7 +186,7 @@ def _location(event: FeedEvent, locate: Locate | None) -> Location:
 
 
 def import_feed_table(
-    rows: Sequence[Row], uow: UnitOfWork, clock: Clock, policy: CasePolicy, locate: Locate | None = None,
+    rows: Sequence[Row], uow: SensingUnitOfWork, clock: Clock, policy: CasePolicy, locate: Locate | None = None,
     *, skip_invalid: bool = False,
 ) -> FeedReport:  # fmt: skip
     """The CSV/XLSX batch form of import_feed (columns FEED_COLUMNS)."""
@@ -193,7 +194,7 @@ def import_feed_table(
     return import_feed(list(rows), uow, clock, policy, locate, skip_invalid=skip_invalid)
 
 
-def set_feed_mappings(rows: Sequence[Row], uow: UnitOfWork) -> int:
+def set_feed_mappings(rows: Sequence[Row], uow: SensingUnitOfWork) -> int:
     """Add or replace mappings (columns source, event_type, class_kind, class_code, urgent); all or nothing."""
     check_columns(rows, "source", "event_type", "class_kind", "class_code")
     with uow:

@@ -20,7 +20,7 @@ from xiuhua.cases.services.policy import CasePolicy
 from xiuhua.geo.domain.geography import Location, Place
 from xiuhua.kernel.actor import SYSTEM_ACTOR
 from xiuhua.kernel.errors import DomainError, InvalidInputError, NotFoundError
-from xiuhua.kernel.ports import Clock, UnitOfWork
+from xiuhua.kernel.ports import Clock
 from xiuhua.org.domain.model import ClassKind
 from xiuhua.platform.importing import ImportReport, check_columns, parse_rows, settle
 from xiuhua.platform.tabular import Row
@@ -43,6 +43,7 @@ from xiuhua.sensing.domain.model import (
     kind_of,
     step_episode,
 )
+from xiuhua.sensing.ports import SensingUnitOfWork
 
 Locate = Callable[[float, float], Place]
 """Where a point lies (grid, community, street, district); raises InvalidInputError outside the city."""
@@ -101,7 +102,7 @@ def parse_rule(row: Row) -> Rule:
     )
 
 
-def seed_sensing(rules: Sequence[Row], mappings: Sequence[Row], uow: UnitOfWork, clock: Clock) -> None:
+def seed_sensing(rules: Sequence[Row], mappings: Sequence[Row], uow: SensingUnitOfWork, clock: Clock) -> None:
     """Add the product's default rules and feed mappings that are missing (a city's edits are kept)."""
     parsed = [parse_rule(r) for r in rules]
     rows = [
@@ -120,12 +121,12 @@ def seed_sensing(rules: Sequence[Row], mappings: Sequence[Row], uow: UnitOfWork,
         uow.commit()
 
 
-def list_rules(uow: UnitOfWork) -> list[Rule]:
+def list_rules(uow: SensingUnitOfWork) -> list[Rule]:
     with uow:
         return uow.sensing.rules()
 
 
-def _check_rule_class(uow: UnitOfWork, rule: Rule) -> None:
+def _check_rule_class(uow: SensingUnitOfWork, rule: Rule) -> None:
     if not uow.catalog.has_class(rule.class_kind, rule.class_code):
         raise InvalidInputError(
             "sensing.unknown_class",
@@ -134,7 +135,7 @@ def _check_rule_class(uow: UnitOfWork, rule: Rule) -> None:
         )
 
 
-def set_rules(rows: Sequence[Row], uow: UnitOfWork, clock: Clock, *, skip_invalid: bool = False) -> ImportReport:
+def set_rules(rows: Sequence[Row], uow: SensingUnitOfWork, clock: Clock, *, skip_invalid: bool = False) -> ImportReport:
     """Add or replace rules from a table; takes effect at the next batch of messages, without a restart."""
     check_columns(rows, "id", "kind", "type", "class_kind", "class_code", "label")
     with uow:
@@ -160,7 +161,7 @@ class ChangeRule:
     enabled: bool | None = None
 
 
-def change_rule(cmd: ChangeRule, uow: UnitOfWork, clock: Clock) -> Rule:
+def change_rule(cmd: ChangeRule, uow: SensingUnitOfWork, clock: Clock) -> Rule:
     """Change one rule's figures; raises NotFoundError ``sensing.unknown_rule``."""
     with uow:
         rule = next((r for r in uow.sensing.rules() if r.id == cmd.rule_id), None)
@@ -189,7 +190,7 @@ DEVICE_COLUMNS = (
 
 def import_devices(
     rows: Sequence[Row],
-    uow: UnitOfWork,
+    uow: SensingUnitOfWork,
     clock: Clock,
     locate: Locate | None = None,
     *,
@@ -266,7 +267,7 @@ def device_row(d: Device) -> tuple[str, ...]:
     return tuple("" if v is None else str(v) for v in values)
 
 
-def list_devices(uow: UnitOfWork, kind: str | None = None, limit: int | None = None) -> list[Device]:
+def list_devices(uow: SensingUnitOfWork, kind: str | None = None, limit: int | None = None) -> list[Device]:
     if kind:
         kind_of(kind)
     with uow:
@@ -280,7 +281,7 @@ class DeviceDetail:
     episodes: list[Episode]
 
 
-def show_device(uow: UnitOfWork, code: str, readings: int = 20) -> DeviceDetail:
+def show_device(uow: SensingUnitOfWork, code: str, readings: int = 20) -> DeviceDetail:
     """A device with its latest readings and alarms; raises NotFoundError ``sensing.unknown_device``."""
     with uow:
         device = uow.sensing.devices_by_code([code]).get(code)
@@ -289,7 +290,7 @@ def show_device(uow: UnitOfWork, code: str, readings: int = 20) -> DeviceDetail:
         return DeviceDetail(device, uow.sensing.readings(device.id, readings), uow.sensing.episodes(device.id, 20))
 
 
-def device_layer(uow: UnitOfWork, now: datetime, offline_after_minutes: int = 60) -> dict[str, Any]:
+def device_layer(uow: SensingUnitOfWork, now: datetime, offline_after_minutes: int = 60) -> dict[str, Any]:
     """The devices as a GeoJSON FeatureCollection for the map: kind, owner, and a status of 告警 (an open
     alarm), 离线 (silent for ``offline_after_minutes``), 正常 or 停用."""
     with uow:
@@ -397,7 +398,7 @@ def _dead_letter(msg: Message, now: datetime, reason: Rejection, text: str, devi
 
 def ingest_messages(
     messages: Sequence[Message],
-    uow: UnitOfWork,
+    uow: SensingUnitOfWork,
     clock: Clock,
     policy: CasePolicy,
     locate: Locate | None = None,
@@ -464,7 +465,7 @@ Ingest = Callable[[Sequence[Message]], IngestReport]
 """Ingests one batch in its own transaction (``ingest_messages`` with its collaborators bound)."""
 
 
-def ingest_isolating(messages: Sequence[Message], ingest: Ingest, uow: UnitOfWork, clock: Clock) -> IngestReport:
+def ingest_isolating(messages: Sequence[Message], ingest: Ingest, uow: SensingUnitOfWork, clock: Clock) -> IngestReport:
     """Ingest a batch; when it fails, each message alone, and dead-letter (FAILED, with the error) a message
     that fails alone twice, so that no message holds back the others. Raises the batch's error when that dead
     letter cannot be written either (the database is down: the caller retries the batch later)."""
@@ -497,7 +498,7 @@ def ingest_isolating(messages: Sequence[Message], ingest: Ingest, uow: UnitOfWor
 
 
 def _evaluate(
-    uow: UnitOfWork, fresh: list[Reading], devices: dict[int | None, Device], report: IngestReport
+    uow: SensingUnitOfWork, fresh: list[Reading], devices: dict[int | None, Device], report: IngestReport
 ) -> list[Episode]:
     """Step every open episode through the fresh readings; write what changed; return the newly raised."""
     if not fresh:
@@ -544,7 +545,7 @@ def _evaluate(
 
 
 def _open_case(
-    episode: Episode, uow: UnitOfWork, clock: Clock, policy: CasePolicy, locate: Locate | None
+    episode: Episode, uow: SensingUnitOfWork, clock: Clock, policy: CasePolicy, locate: Locate | None
 ) -> OpenedCase:
     """Open the alarm's case, or rejoin the device's still-open case under the same rule, and record it."""
     assert episode.id is not None and episode.raised_at is not None
@@ -598,7 +599,7 @@ def _open_case(
     return OpenedCase(case_no, device.code, rule.id, episode.raised_at, created)
 
 
-def _device_by_id(uow: UnitOfWork, device_id: int) -> Device:
+def _device_by_id(uow: SensingUnitOfWork, device_id: int) -> Device:
     device = uow.sensing.device_by_id(device_id)
     if device is None:
         raise NotFoundError("sensing.unknown_device", f"设备 {device_id} 不存在")
@@ -630,7 +631,9 @@ def _location(device: Device, episode: Episode, locate: Locate | None) -> Locati
 
 
 # ----- dead letters -----------------------------------------------------------------------------------
-def list_dead_letters(uow: UnitOfWork, reason: str | None = None, limit: int = 100) -> tuple[list[Any], dict[str, int]]:
+def list_dead_letters(
+    uow: SensingUnitOfWork, reason: str | None = None, limit: int = 100
+) -> tuple[list[Any], dict[str, int]]:
     """The latest dead letters (optionally of one reason) and the count of each reason."""
     if reason is not None and reason not in {r.value for r in Rejection}:
         allowed = "、".join(f"{r.value}（{r.label}）" for r in Rejection)
@@ -650,7 +653,7 @@ _DEMO_NEAR = (
 )
 
 
-def seed_demo_devices(uow: UnitOfWork, clock: Clock, per_kind: int = 20) -> int:
+def seed_demo_devices(uow: SensingUnitOfWork, clock: Clock, per_kind: int = 20) -> int:
     """Register the demo city's sensors: on registered manhole covers, bins and lamps, and near other
     components for the kinds without one; plus muck trucks with permits. Returns how many."""
     from xiuhua.geo.domain.components import ComponentFilter  # only the demo needs the register's filter

@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from xiuhua.kernel.errors import DomainError, InvalidInputError, NotFoundError
-from xiuhua.kernel.ports import Clock, Progress, UnitOfWork, no_progress
+from xiuhua.kernel.ports import Clock, Progress, no_progress
 from xiuhua.video.domain.enforcement import NoticeState
 from xiuhua.video.domain.model import Box, Camera, DwellRules, Tracker, Zone, ZoneKind, iou
 from xiuhua.video.domain.plates import is_valid_plate
+from xiuhua.video.ports import VideoUnitOfWork
 from xiuhua.video.services.enforcement import (
     Deps,
     ParkingCapture,
@@ -94,7 +95,7 @@ def parse_camera(data: dict[str, Any]) -> Camera:
         raise InvalidInputError("camera.bad_definition", f"摄像头 {code} 的定义不完整或有误：{exc}") from exc
 
 
-def register_cameras(items: Iterable[dict[str, Any]], uow: UnitOfWork) -> list[str]:
+def register_cameras(items: Iterable[dict[str, Any]], uow: VideoUnitOfWork) -> list[str]:
     """Insert or update cameras (all or nothing); zone departments must exist. Returns the codes."""
     cameras = [parse_camera(d) for d in items]
     with uow:
@@ -110,12 +111,12 @@ def register_cameras(items: Iterable[dict[str, Any]], uow: UnitOfWork) -> list[s
     return [c.code for c in cameras]
 
 
-def list_cameras(uow: UnitOfWork) -> list[Camera]:
+def list_cameras(uow: VideoUnitOfWork) -> list[Camera]:
     with uow:
         return uow.video.cameras()
 
 
-def camera_layer(uow: UnitOfWork) -> dict[str, Any]:
+def camera_layer(uow: VideoUnitOfWork) -> dict[str, Any]:
     """Cameras and their zones as a GeoJSON FeatureCollection (points at their map positions), for the map."""
     features = []
     for c in list_cameras(uow):
@@ -172,7 +173,7 @@ class CameraRun:
 
 
 def process_frame(
-    run: CameraRun, frame: FrameLike, vision: Vision, uow: UnitOfWork, clock: Clock, deps: Deps
+    run: CameraRun, frame: FrameLike, vision: Vision, uow: VideoUnitOfWork, clock: Clock, deps: Deps
 ) -> FrameReport:
     """One frame through detection, tracking, dwell rules and enforcement. A failing violation is reported
     in `errors` and does not stop the camera."""
@@ -216,7 +217,7 @@ def process_frame(
 REPEAT_WINDOW = timedelta(hours=4)
 
 
-def _already_noticed(uow: UnitOfWork, camera_code: str, zone_code: str, box: Box, now: datetime) -> bool:
+def _already_noticed(uow: VideoUnitOfWork, camera_code: str, zone_code: str, box: Box, now: datetime) -> bool:
     """A vehicle at the same spot was captured lately (one that stays after its case makes no second notice)."""
     with uow:
         notices = uow.video.recent_notices(camera_code, zone_code, now - REPEAT_WINDOW)
@@ -228,7 +229,7 @@ def _rechecks(
     frame: FrameLike,
     detections: list[Detected],
     vision: Vision,
-    uow: UnitOfWork,
+    uow: VideoUnitOfWork,
     clock: Clock,
     deps: Deps,
     report: FrameReport,
@@ -278,7 +279,7 @@ def run_camera(
     camera_code: str,
     frames: Iterable[FrameLike],
     vision: Vision,
-    uow: UnitOfWork,
+    uow: VideoUnitOfWork,
     deps: Deps,
     progress: Progress = no_progress,
     total: int = 0,

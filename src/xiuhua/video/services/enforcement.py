@@ -21,7 +21,7 @@ from xiuhua.geo.domain.geography import Location
 from xiuhua.kernel.actor import SYSTEM_ACTOR, Actor
 from xiuhua.kernel.errors import InvalidInputError, NotFoundError
 from xiuhua.kernel.evidence import StoredFile
-from xiuhua.kernel.ports import Clock, UnitOfWork
+from xiuhua.kernel.ports import Clock
 from xiuhua.org.domain.model import ClassKind
 from xiuhua.video.domain.enforcement import (
     NoticeEvent,
@@ -33,6 +33,7 @@ from xiuhua.video.domain.enforcement import (
 )
 from xiuhua.video.domain.model import Camera, Zone
 from xiuhua.video.domain.plates import PlateColor, check_plate
+from xiuhua.video.ports import VideoUnitOfWork
 from xiuhua.video.services.sms import Cipher, enqueue
 
 LOCAL = ZoneInfo("Asia/Shanghai")
@@ -83,7 +84,7 @@ class Deps:
     policy: EnforcementPolicy
 
 
-def open_parking_notice(cap: ParkingCapture, uow: UnitOfWork, clock: Clock, deps: Deps) -> ParkingNotice:
+def open_parking_notice(cap: ParkingCapture, uow: VideoUnitOfWork, clock: Clock, deps: Deps) -> ParkingNotice:
     """Record a capture (idempotent by event key), then notify the owner, queue it for review, or open a case."""
     now = clock.now()
     first, crop = deps.store.put(cap.frame_jpeg), deps.store.put(cap.crop_jpeg)
@@ -110,7 +111,7 @@ def open_parking_notice(cap: ParkingCapture, uow: UnitOfWork, clock: Clock, deps
     return notice
 
 
-def _notify(notice: ParkingNotice, camera: Camera, zone: Zone, uow: UnitOfWork, now: datetime, deps: Deps) -> bool:
+def _notify(notice: ParkingNotice, camera: Camera, zone: Zone, uow: VideoUnitOfWork, now: datetime, deps: Deps) -> bool:
     """Queue the owner's SMS and set the recheck; True when no owner is on record (a case is due at once)."""
     assert notice.plate is not None
     vehicle = uow.video.vehicle(notice.plate)
@@ -139,7 +140,7 @@ class ReviewNotice:
     """The plate as the reviewer reads it; None rejects the capture (no vehicle, unreadable, not a violation)."""
 
 
-def review_notice(cmd: ReviewNotice, uow: UnitOfWork, clock: Clock, deps: Deps) -> ParkingNotice:
+def review_notice(cmd: ReviewNotice, uow: VideoUnitOfWork, clock: Clock, deps: Deps) -> ParkingNotice:
     """A person's decision on an unsure read: confirm (maybe corrected) and notify, or reject."""
     now = clock.now()
     with uow:
@@ -175,7 +176,7 @@ def grace_over(notice: ParkingNotice, sms: SmsMessage | None, now: datetime, gra
 
 
 def recheck_notice(
-    notice_id: int, still_there: bool, frame_jpeg: bytes, uow: UnitOfWork, clock: Clock, deps: Deps
+    notice_id: int, still_there: bool, frame_jpeg: bytes, uow: VideoUnitOfWork, clock: Clock, deps: Deps
 ) -> ParkingNotice:
     """The second capture after the grace period: a case if the vehicle is still there, else resolved."""
     second = deps.store.put(frame_jpeg)
@@ -233,7 +234,7 @@ def _open_parking_case(
     camera: Camera,
     zone: Zone,
     sms: SmsMessage | None,
-    uow: UnitOfWork,
+    uow: VideoUnitOfWork,
     clock: Clock,
     deps: Deps,
 ) -> str:
@@ -267,7 +268,7 @@ def _open_parking_case(
 
 
 def report_vending(
-    camera: Camera, zone: Zone, event_key: str, frames: list[bytes], uow: UnitOfWork, clock: Clock, deps: Deps
+    camera: Camera, zone: Zone, event_key: str, frames: list[bytes], uow: VideoUnitOfWork, clock: Clock, deps: Deps
 ) -> str:
     """A 占道经营 case with the evidence frames, verified, filed and dispatched at once by the video desk."""
     photos = tuple(deps.store.put(f) for f in frames)
@@ -286,7 +287,7 @@ def _open_case(
     description: str,
     photos: tuple[StoredFile, ...],
     key: str,
-    uow: UnitOfWork,
+    uow: VideoUnitOfWork,
     clock: Clock,
     deps: Deps,
 ) -> str:
@@ -327,7 +328,7 @@ def _color_label(value: str) -> str:
         return value
 
 
-def _standard_id(uow: UnitOfWork, class_code: str) -> int | None:
+def _standard_id(uow: VideoUnitOfWork, class_code: str) -> int | None:
     with uow:
         for s in uow.catalog.standards():
             if s.kind is ClassKind.MATTER and s.code == class_code:

@@ -9,8 +9,9 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from xiuhua.kernel.errors import DomainError, InvalidInputError, NotFoundError
-from xiuhua.kernel.ports import Clock, UnitOfWork
+from xiuhua.kernel.ports import Clock
 from xiuhua.video.domain.enforcement import SmsMessage, SmsState, mask_phone
+from xiuhua.video.ports import VideoUnitOfWork
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 
@@ -81,7 +82,13 @@ def render(template: str, params: dict[str, str]) -> str:
 
 
 def enqueue(
-    uow: UnitOfWork, cipher: Cipher, now: datetime, dedup_key: str, template: str, phone: str, params: dict[str, str]
+    uow: VideoUnitOfWork,
+    cipher: Cipher,
+    now: datetime,
+    dedup_key: str,
+    template: str,
+    phone: str,
+    params: dict[str, str],
 ) -> tuple[SmsMessage, bool]:
     """Queue a text inside the caller's transaction; the same key returns the queued one (created False)."""
     if not phone.isdigit() or not 7 <= len(phone) <= 15:
@@ -104,7 +111,7 @@ class QueueSms:
     params: dict[str, str] = field(default_factory=dict)
 
 
-def queue_sms(cmd: QueueSms, uow: UnitOfWork, clock: Clock, cipher: Cipher) -> tuple[int, bool]:
+def queue_sms(cmd: QueueSms, uow: VideoUnitOfWork, clock: Clock, cipher: Cipher) -> tuple[int, bool]:
     """Queue one text (idempotent by dedup key); returns (id, created)."""
     with uow:
         message, created = enqueue(uow, cipher, clock.now(), cmd.dedup_key, cmd.template, cmd.phone, cmd.params)
@@ -122,7 +129,12 @@ class DeliveryReport:
 
 
 def deliver_sms(
-    uow: UnitOfWork, clock: Clock, sender: SmsSender, cipher: Cipher, policy: SmsPolicy | None = None, limit: int = 100
+    uow: VideoUnitOfWork,
+    clock: Clock,
+    sender: SmsSender,
+    cipher: Cipher,
+    policy: SmsPolicy | None = None,
+    limit: int = 100,
 ) -> DeliveryReport:
     """Send the texts that are due. The dedup key goes to the gateway as its client reference, so a text
     sent just before a crash is not sent twice by a gateway that honours it."""
@@ -172,7 +184,7 @@ class RecordReceipt:
     detail: str = ""
 
 
-def record_receipt(cmd: RecordReceipt, uow: UnitOfWork, clock: Clock) -> int:
+def record_receipt(cmd: RecordReceipt, uow: VideoUnitOfWork, clock: Clock) -> int:
     """Mark a sent text delivered or undelivered; repeats are harmless; raises NotFoundError."""
     with uow:
         m = uow.video.sms_by_provider_id(cmd.provider_id)
@@ -186,7 +198,7 @@ def record_receipt(cmd: RecordReceipt, uow: UnitOfWork, clock: Clock) -> int:
     return m.id
 
 
-def retry_sms(sms_id: int, uow: UnitOfWork, clock: Clock) -> None:
+def retry_sms(sms_id: int, uow: VideoUnitOfWork, clock: Clock) -> None:
     """Put a failed or undelivered text back in the queue; raises NotFoundError or InvalidInputError."""
     with uow:
         m = uow.video.sms(sms_id)

@@ -6,11 +6,12 @@ import re
 from collections.abc import Sequence
 
 from xiuhua.kernel.errors import InvalidInputError
-from xiuhua.kernel.ports import Clock, Progress, UnitOfWork, no_progress
+from xiuhua.kernel.ports import Clock, Progress, no_progress
 from xiuhua.platform.importing import ImportReport, RowError, check_columns, parse_rows, settle
 from xiuhua.platform.tabular import Row
 from xiuhua.video.domain.enforcement import Vehicle, mask_phone
 from xiuhua.video.domain.plates import check_plate
+from xiuhua.video.ports import VideoUnitOfWork
 from xiuhua.video.services.sms import Cipher
 
 PHONE = re.compile(r"^1[3-9]\d{9}$")
@@ -37,7 +38,7 @@ def parse_vehicle(row: Row, cipher: Cipher) -> Vehicle:
 
 def import_vehicles(
     rows: Sequence[Row],
-    uow: UnitOfWork,
+    uow: VideoUnitOfWork,
     clock: Clock,
     cipher: Cipher,
     skip_invalid: bool = False,

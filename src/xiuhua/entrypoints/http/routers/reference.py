@@ -19,17 +19,17 @@ from xiuhua.geo.domain.components import ComponentFilter
 from xiuhua.geo.services import components
 from xiuhua.kernel.actor import Role
 from xiuhua.kernel.errors import InvalidInputError
-from xiuhua.kernel.ports import UnitOfWork
 from xiuhua.org.domain.calendar import Schedule
 from xiuhua.org.services import calendar as calendar_service
 from xiuhua.org.services import catalog
 from xiuhua.org.services import structure as org
+from xiuhua.ports import ApplicationUnitOfWork
 
 router = APIRouter(tags=["组织与标准"], responses=ERRORS)
 GEOJSON = "application/geo+json"
 MAX_FEATURES = 5000
 
-READERS: dict[TableName, tuple[Sequence[str], Callable[[UnitOfWork], Sequence[Sequence[object]]]]] = {
+READERS: dict[TableName, tuple[Sequence[str], Callable[[ApplicationUnitOfWork], Sequence[Sequence[object]]]]] = {
     TableName.REGIONS: (org.REGION_COLUMNS, org.export_regions),
     TableName.ORGANIZATIONS: (org.ORGANIZATION_COLUMNS, org.export_organizations),
     TableName.STAFF: (org.STAFF_COLUMNS, org.export_staff),
@@ -41,7 +41,7 @@ READERS: dict[TableName, tuple[Sequence[str], Callable[[UnitOfWork], Sequence[Se
 }
 
 
-def read_table(name: TableName, uow: UnitOfWork, admin: bool) -> TableOut:
+def read_table(name: TableName, uow: ApplicationUnitOfWork, admin: bool) -> TableOut:
     columns, export = READERS[name]
     rows = [[str(v) for v in row] for row in export(uow)]
     if name is TableName.STAFF and not admin:  # staff phones are for administrators
