@@ -1,0 +1,70 @@
+"""An in-memory unit of work over the fake repositories: service tests without a database.
+
+It keeps the SQL unit of work's promise: what a use case wrote is kept only if it committed; leaving
+without a commit, or rolling back, restores what the last commit left.
+"""
+
+from __future__ import annotations
+
+import copy
+from types import TracebackType
+from typing import Any, Self
+
+from xiuhua.cases.adapters.fakes import FakeCases, FakeOutbox, FakePolicyStore
+from xiuhua.geo.adapters.fakes import FakeComponentLookup
+from xiuhua.org.adapters.fakes import (
+    FakeCalendarStore,
+    FakeCatalog,
+    FakeOrganizations,
+    FakeRegions,
+    FakeSettingsStore,
+    FakeStaffDirectory,
+)
+
+REPOSITORIES = (
+    "regions", "organizations", "staff", "catalog", "calendar", "settings", "policy", "cases", "outbox", "components",
+)  # fmt: skip
+
+
+class FakeUnitOfWork:
+    """Satisfies cases.ports.CasesUnitOfWork and org.ports.StaffUnitOfWork."""
+
+    def __init__(self) -> None:
+        self.regions = FakeRegions()
+        self.organizations = FakeOrganizations()
+        self.staff = FakeStaffDirectory()
+        self.catalog = FakeCatalog()
+        self.calendar = FakeCalendarStore()
+        self.settings = FakeSettingsStore()
+        self.policy = FakePolicyStore()
+        self.cases = FakeCases()
+        self.outbox = FakeOutbox()
+        self.components = FakeComponentLookup()
+        self.committed = False
+        self.commits = 0
+        self._saved = self._state()
+
+    def _state(self) -> dict[str, dict[str, Any]]:
+        return {name: copy.deepcopy(vars(getattr(self, name))) for name in REPOSITORIES}
+
+    def _restore(self) -> None:
+        for name, state in self._saved.items():
+            vars(getattr(self, name)).update(copy.deepcopy(state))
+
+    def __enter__(self) -> Self:
+        self.committed = False
+        self._saved = self._state()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._restore()  # after a commit the state is the saved one: nothing changes
+
+    def commit(self) -> None:
+        self._saved = self._state()
+        self.committed = True
+        self.commits += 1
+
+    def rollback(self) -> None:
+        self._restore()
