@@ -42,8 +42,7 @@ DISPATCHER = actor("dispatcher1", Role.DISPATCHER, "410202")
 CITY_DISPATCHER = actor("dispatcher0", Role.DISPATCHER, "410200")
 
 
-@pytest.fixture
-def uow() -> FakeUnitOfWork:
+def seeded() -> FakeUnitOfWork:
     uow = FakeUnitOfWork()
     uow.catalog.upsert_classes([CaseClass(ClassKind.COMPONENT, "01001", "上水井盖", "公用设施")])
     uow.catalog.upsert_standards(
@@ -59,8 +58,14 @@ def uow() -> FakeUnitOfWork:
 
 
 @pytest.fixture
-def policy(uow: FakeUnitOfWork) -> CasePolicy:
-    return load_policy(uow, statutory_days)
+def uow() -> FakeUnitOfWork:
+    return seeded()
+
+
+@pytest.fixture(scope="session")
+def policy() -> CasePolicy:
+    """Read once: building the working calendar is the slow part, and no test changes the rules."""
+    return load_policy(seeded(), statutory_days)
 
 
 @pytest.fixture
