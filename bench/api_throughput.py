@@ -30,9 +30,9 @@ import httpx
 from PIL import Image
 from sqlalchemy.engine import make_url
 
-from xiuhua.bootstrap import demo_sources
 from xiuhua.cases.services.policy import load_policy
 from xiuhua.demo.city import DEMO_PASSWORD, build_demo
+from xiuhua.demo.sources import demo_sources
 from xiuhua.kernel.clock import SystemClock
 from xiuhua.org.adapters import holidays
 from xiuhua.org.services import accounts

@@ -136,7 +136,7 @@ def product_load(engine: Engine, n: int) -> float:
 
 
 def product_import(engine: Engine, rows: list[Row]) -> float:
-    from xiuhua.bootstrap import demo_sources
+    from xiuhua.demo.sources import demo_sources
     from xiuhua.org.services.catalog import import_classes
 
     uow = SqlUnitOfWork(engine)

@@ -30,8 +30,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
-from xiuhua.bootstrap import demo_sources
 from xiuhua.demo.city import build_demo
+from xiuhua.demo.sources import demo_sources
 from xiuhua.evaluation.domain.model import Period, PeriodKind, scheme_in_force
 from xiuhua.evaluation.services import evaluate as ev
 from xiuhua.org.adapters import holidays

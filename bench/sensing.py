@@ -33,8 +33,9 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from sqlalchemy.engine import make_url
 
-from xiuhua.bootstrap import Runtime, demo_sources
+from xiuhua.bootstrap import Runtime
 from xiuhua.demo.city import build_demo
+from xiuhua.demo.sources import demo_sources
 from xiuhua.platform import packagedata
 from xiuhua.platform.db.engine import make_engine, recreate_database, upgrade
 from xiuhua.platform.tabular import Row

@@ -15,8 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-from xiuhua.bootstrap import bootstrap, demo_sources
+from xiuhua.bootstrap import bootstrap
 from xiuhua.demo.city import build_demo
+from xiuhua.demo.sources import demo_sources
 from xiuhua.geo.adapters import tiles
 from xiuhua.geo.domain.layers import Layer, SourceKind
 from xiuhua.geo.services import layers

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     """The SMS gateway: a short name from the provider registry or a dotted path."""
     sms_options: dict[str, Any] = {}
     """The gateway's options (JSON in XIUHUA_SMS_OPTIONS), validated by the provider's own model."""
+    mqtt_host: str = "127.0.0.1"
+    """The MQTT broker the sensors publish to (ingest and the simulator; the demo runs its own on loopback)."""
+    mqtt_port: int = 1883
     outbox_retention_days: int = Field(default=30, ge=1)
     """How long events stay in the outbox (the live stream's replay) before the worker prunes them."""
 

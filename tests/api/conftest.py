@@ -22,10 +22,11 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from tests.conftest import PG_URL, fresh_pg_database
-from xiuhua.bootstrap import Runtime, demo_sources
+from xiuhua.bootstrap import Runtime
 from xiuhua.cases.services.policy import load_policy
 from xiuhua.config import Settings
 from xiuhua.demo.city import build_demo
+from xiuhua.demo.sources import demo_sources
 from xiuhua.entrypoints.http.app import create_app
 from xiuhua.kernel.clock import FakeClock
 from xiuhua.org.adapters import holidays

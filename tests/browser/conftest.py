@@ -26,11 +26,12 @@ import pytest
 import uvicorn
 from argon2 import PasswordHasher
 
-from xiuhua.bootstrap import Runtime, demo_sources
+from xiuhua.bootstrap import Runtime
 from xiuhua.cases.services.policy import load_policy
 from xiuhua.config import Settings
 from xiuhua.demo.city import DEMO_CITIZEN, DEMO_PASSWORD, build_demo
 from xiuhua.demo.simulation import SimulationConfig, simulate
+from xiuhua.demo.sources import demo_sources
 from xiuhua.entrypoints.http.app import create_app
 from xiuhua.geo.services import layers
 from xiuhua.org.adapters import holidays

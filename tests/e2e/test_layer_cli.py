@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from xiuhua.bootstrap import bootstrap, demo_sources
+from xiuhua.bootstrap import bootstrap
 from xiuhua.config import get_settings
 from xiuhua.demo.city import build_demo
+from xiuhua.demo.sources import demo_sources
 from xiuhua.entrypoints.cli.main import app
 from xiuhua.geo.adapters import tiles
 from xiuhua.org.adapters import holidays

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
-from xiuhua.bootstrap import demo_sources
 from xiuhua.cases.domain.case import Urgency
 from xiuhua.cases.domain.workflow import Action, Source, State, TransitionNotAllowedError
 from xiuhua.cases.services.audit import verify_log
@@ -18,6 +17,7 @@ from xiuhua.cases.services.deadlines import AUTO_URGE_REASON, sweep
 from xiuhua.cases.services.lifecycle import Acted, ActOnCase, ReportCase, Reported, act_on_case, report_case
 from xiuhua.cases.services.policy import CasePolicy, load_policy
 from xiuhua.demo.city import build_demo
+from xiuhua.demo.sources import demo_sources
 from xiuhua.geo.domain.geography import Location
 from xiuhua.kernel.clock import FakeClock
 from xiuhua.kernel.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError

@@ -13,7 +13,7 @@ from shapely.geometry import Point
 
 from tests.integration.test_components import at, table_row, varied_components
 from tests.unit.test_components import DEPT, make_component
-from xiuhua.bootstrap import demo_sources
+from xiuhua.demo.sources import demo_sources
 from xiuhua.geo.adapters.crs import to_metres
 from xiuhua.geo.adapters.vector_files import read_layer, write_layer
 from xiuhua.geo.domain.components import ComponentFilter, ComponentStatus

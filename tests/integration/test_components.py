@@ -12,7 +12,7 @@ import shapely
 from shapely.geometry import LineString, Point, Polygon, mapping
 
 from tests.unit.test_components import DEPT, make_component
-from xiuhua.bootstrap import demo_sources
+from xiuhua.demo.sources import demo_sources
 from xiuhua.geo.domain.components import AccuracyClass, Component, ComponentFilter, ComponentStatus, DataSource
 from xiuhua.geo.services import components as svc
 from xiuhua.geo.services.components import EXPORT_COLUMNS, RegisterComponent, RemoveComponent, UpdateComponent

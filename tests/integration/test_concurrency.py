@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.conftest import PG_URL, fresh_pg_database
-from xiuhua.bootstrap import demo_sources
 from xiuhua.cases.adapters.case_repository import CaseRepository
 from xiuhua.cases.domain.workflow import Action, Source, State
 from xiuhua.cases.services.lifecycle import ActOnCase, ReportCase, act_on_case, report_case
 from xiuhua.cases.services.policy import load_policy
 from xiuhua.demo.city import build_demo
+from xiuhua.demo.sources import demo_sources
 from xiuhua.geo.domain.geography import Location
 from xiuhua.kernel.clock import FakeClock
 from xiuhua.kernel.errors import ConflictError

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from xiuhua.bootstrap import demo_sources
 from xiuhua.cases.domain.workflow import Action, Source
 from xiuhua.cases.services.lifecycle import ActOnCase, ReportCase, act_on_case, report_case
 from xiuhua.cases.services.policy import CasePolicy, load_policy
 from xiuhua.demo.city import build_demo
+from xiuhua.demo.sources import demo_sources
 from xiuhua.evaluation.domain.model import Period
 from xiuhua.evaluation.services import evaluate as ev
 from xiuhua.evaluation.services import rewards

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.conftest import SHARED
-from xiuhua.bootstrap import demo_sources
+from xiuhua.demo.sources import demo_sources
 from xiuhua.geo.adapters.crs import Crs, from_wgs84
 from xiuhua.geo.services.geography import load_locator, locate, seed_demo_geometry
 from xiuhua.kernel.errors import InvalidInputError

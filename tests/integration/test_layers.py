@@ -13,8 +13,8 @@ import pytest
 import shapely
 from shapely.geometry import Point, shape
 
-from xiuhua.bootstrap import demo_sources
 from xiuhua.demo.city import build_demo
+from xiuhua.demo.sources import demo_sources
 from xiuhua.geo.adapters import tiles
 from xiuhua.geo.adapters.crs import Crs, from_wgs84
 from xiuhua.geo.domain.components import ComponentFilter

@@ -12,10 +12,10 @@ import pytest
 from shapely.geometry import Point
 
 from tests.unit.test_components import make_component
-from xiuhua.bootstrap import demo_sources
 from xiuhua.cases.domain.workflow import Source, State
 from xiuhua.cases.services.policy import CasePolicy, load_policy
 from xiuhua.demo.city import build_demo
+from xiuhua.demo.sources import demo_sources
 from xiuhua.kernel.clock import FakeClock
 from xiuhua.kernel.errors import InvalidInputError, NotFoundError
 from xiuhua.org.adapters import holidays

@@ -8,10 +8,10 @@ import pytest
 from shapely.geometry import Polygon
 
 from tests.unit.test_components import make_component
-from xiuhua.bootstrap import demo_sources
 from xiuhua.cases.domain.workflow import Source
 from xiuhua.cases.services.policy import CasePolicy, load_policy
 from xiuhua.demo.city import build_demo
+from xiuhua.demo.sources import demo_sources
 from xiuhua.geo.domain.geography import Place
 from xiuhua.kernel.clock import FakeClock
 from xiuhua.kernel.errors import InvalidInputError

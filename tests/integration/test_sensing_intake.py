@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from xiuhua.bootstrap import demo_sources
 from xiuhua.cases.services.policy import CasePolicy, load_policy
 from xiuhua.demo.city import build_demo
+from xiuhua.demo.sources import demo_sources
 from xiuhua.kernel.clock import FakeClock
 from xiuhua.org.adapters import holidays
 from xiuhua.platform import packagedata

@@ -7,12 +7,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from tests.conftest import sqlite_memory_engine
-from xiuhua.bootstrap import demo_sources
 from xiuhua.cases.domain.workflow import Action, Source, State
 from xiuhua.cases.services.audit import verify_log
 from xiuhua.cases.services.policy import load_policy
 from xiuhua.demo.city import build_demo
 from xiuhua.demo.simulation import SimulationConfig, SimulationSummary, simulate
+from xiuhua.demo.sources import demo_sources
 from xiuhua.org.adapters import holidays
 from xiuhua.org.services import calendar as calendar_service
 from xiuhua.platform.files import FileEvidenceStore

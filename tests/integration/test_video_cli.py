@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from typer.testing import CliRunner
 
-from xiuhua.bootstrap import bootstrap, demo_sources
+from xiuhua.bootstrap import bootstrap
 from xiuhua.cases.services.policy import load_policy
 from xiuhua.config import get_settings
 from xiuhua.demo.city import build_demo
+from xiuhua.demo.sources import demo_sources
 from xiuhua.entrypoints.cli.main import app
 from xiuhua.kernel.clock import FakeClock
 from xiuhua.org.adapters import holidays

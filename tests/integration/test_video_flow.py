@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from xiuhua.bootstrap import demo_sources
 from xiuhua.cases.domain.workflow import Action, Source, State
 from xiuhua.cases.services.audit import verify_log
 from xiuhua.cases.services.policy import load_policy
 from xiuhua.demo.city import build_demo
+from xiuhua.demo.sources import demo_sources
 from xiuhua.kernel.actor import Actor, Role
 from xiuhua.kernel.clock import FakeClock
 from xiuhua.kernel.ports import Clock

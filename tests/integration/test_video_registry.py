@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from xiuhua.bootstrap import demo_sources
 from xiuhua.cases.services.policy import load_policy
 from xiuhua.demo.city import build_demo
+from xiuhua.demo.sources import demo_sources
 from xiuhua.kernel.clock import FakeClock
 from xiuhua.kernel.errors import InvalidInputError, NotFoundError
 from xiuhua.org.adapters import holidays

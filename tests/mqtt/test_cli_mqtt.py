@@ -13,8 +13,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from tests.mqtt.conftest import OwnBroker, free_port, mqtt_unavailable
-from xiuhua.bootstrap import Runtime, demo_sources
+from xiuhua.bootstrap import Runtime
 from xiuhua.demo.city import build_demo
+from xiuhua.demo.sources import demo_sources
 from xiuhua.entrypoints.cli.sensing import start_sensing
 from xiuhua.platform.db import tables as t
 from xiuhua.platform.db.engine import make_engine, upgrade

@@ -18,9 +18,10 @@ from paho.mqtt.client import MQTT_ERR_NO_CONN
 from sqlalchemy import func, select
 
 from tests.mqtt.conftest import OwnBroker
-from xiuhua.bootstrap import Runtime, demo_sources
+from xiuhua.bootstrap import Runtime
 from xiuhua.cases.domain.workflow import Source
 from xiuhua.demo.city import build_demo
+from xiuhua.demo.sources import demo_sources
 from xiuhua.entrypoints.cli.sensing import IngestLoop
 from xiuhua.platform import packagedata
 from xiuhua.platform.db import tables as t

@@ -17,7 +17,6 @@ from xiuhua.cases.services.audit import verify_log
 from xiuhua.cases.services.deadlines import sweep
 from xiuhua.cases.services.lifecycle import ActOnCase, ReportCase, act_on_case, default_source, report_case
 from xiuhua.cases.services.outbox import prune_outbox
-from xiuhua.config import get_settings
 from xiuhua.entrypoints.cli.console import (
     SkipInvalid,
     err,
@@ -107,7 +106,7 @@ def case_report(
         raise InvalidInputError("case.bad_location", f"社区代码“{community}”应为 12 位数字")
     rt = runtime()
     actor = load_actor(rt.uow(), user)
-    locator = geography.load_locator(rt.uow())
+    locator = rt.locator()
     location = geography.place_report(lon, lat, Crs.WGS84, address, community, area_class, locator)
     cmd = ReportCase(
         actor=actor,
@@ -212,7 +211,7 @@ def worker(
 @reports_errors
 def run_worker(once: bool, interval: float) -> None:
     rt = runtime()
-    retention = timedelta(days=get_settings().outbox_retention_days)
+    retention = timedelta(days=rt.settings.outbox_retention_days)
     while True:
         report = sweep(rt.uow(), rt.clock, rt.policy())
         pruned = prune_outbox(rt.uow(), rt.clock, retention)

@@ -10,10 +10,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from xiuhua.bootstrap import demo_sources
 from xiuhua.cases.domain.workflow import SOURCE_LABELS, STATE_LABELS, Source, State
 from xiuhua.demo.city import DEMO_PASSWORD, DemoSummary, build_demo, demo_api_key, demo_logins
 from xiuhua.demo.simulation import SimulationConfig, SimulationSummary, simulate
+from xiuhua.demo.sources import demo_sources
 from xiuhua.entrypoints.cli.cases import run_worker
 from xiuhua.entrypoints.cli.console import err, out, progress_bar, reports_errors, runtime
 from xiuhua.entrypoints.cli.sensing import start_sensing

@@ -99,7 +99,7 @@ def locate(
     crs: Annotated[str, typer.Option(help="坐标系：wgs84、cgcs2000 或 gcj02（高德、腾讯等地图）")] = "wgs84",
 ) -> None:
     """定位：输出该点所在的单元网格、社区、街道、区的代码与名称（JSON）。"""
-    place = geography.locate(lon, lat, Crs.parse(crs), geography.load_locator(runtime().uow()))
+    place = geography.locate(lon, lat, Crs.parse(crs), runtime().locator())
     print(json.dumps(dataclasses.asdict(place), ensure_ascii=False, indent=2))
 
 

@@ -16,7 +16,6 @@ from rich.table import Table
 
 from xiuhua.bootstrap import Runtime
 from xiuhua.entrypoints.cli.console import SkipInvalid, err, export_table, out, print_report, reports_errors, runtime
-from xiuhua.geo.services import geography
 from xiuhua.kernel.errors import ConflictError, InvalidInputError
 from xiuhua.platform import packagedata
 from xiuhua.platform.tabular import read_table
@@ -48,8 +47,8 @@ deadletter_app = typer.Typer(
     help="被拒收的消息（死信）：格式错误、未登记设备、超量程、时间异常。", no_args_is_help=True
 )
 
-Host = Annotated[str, typer.Option(envvar="XIUHUA_MQTT_HOST", help="MQTT 服务器地址")]
-Port = Annotated[int, typer.Option(envvar="XIUHUA_MQTT_PORT", help="MQTT 服务器端口")]
+Host = Annotated[str | None, typer.Option(help="MQTT 服务器地址（默认 XIUHUA_MQTT_HOST，否则 127.0.0.1）")]
+Port = Annotated[int | None, typer.Option(help="MQTT 服务器端口（默认 XIUHUA_MQTT_PORT，否则 1883）")]
 
 
 def register(app: typer.Typer) -> None:
@@ -73,7 +72,7 @@ def _seed(rt: Runtime) -> None:
 
 def _locate(rt: Runtime) -> Locate | None:
     """The city's locator when it has outlines (mobile devices' cases are placed where they were seen)."""
-    locator = geography.load_locator(rt.uow())
+    locator = rt.locator()
     return locator.locate if locator.grid_codes or any(locator.region_codes.values()) else None
 
 
@@ -244,7 +243,7 @@ def bikes_operators(path: Path) -> None:
 def bikes_ingest(path: Path, skip_invalid: SkipInvalid = False) -> None:
     """导入车辆位置（列：operator, bike_id, lon, lat, ts），停放区外超过宽限时间的立案。"""
     rt = runtime()
-    locate = geography.load_locator(rt.uow()).locate
+    locate = rt.locator().locate
     report = bikes.ingest_positions(
         read_table(path), rt.uow(), rt.clock, rt.policy(), locate, skip_invalid=skip_invalid
     )
@@ -317,7 +316,7 @@ def start_sensing(
     if not have:
         sensing.seed_demo_devices(rt.uow(), rt.clock)
     loop = IngestLoop(rt, _locate(rt))
-    subscriber = Subscriber(BrokerSettings(host, port, client_id="xiuhua-demo-ingest"), loop)
+    subscriber = Subscriber(rt.broker(host, port, client_id="xiuhua-demo-ingest"), loop)
     subscriber.start()
 
     def ingest_thread() -> None:
@@ -329,7 +328,7 @@ def start_sensing(
     threads.append(threading.Thread(target=ingest_thread, name="xiuhua-ingest", daemon=True))
     if simulate:
         threads.append(
-            threading.Thread(target=run_simulator, args=(rt, BrokerSettings(host, port), stop, 10.0, 0, 0), daemon=True)
+            threading.Thread(target=run_simulator, args=(rt, rt.broker(host, port), stop, 10.0, 0, 0), daemon=True)
         )
     for thread in threads:
         thread.start()
@@ -370,8 +369,8 @@ def run_simulator(
 
 @reports_errors
 def ingest(
-    host: Host = "127.0.0.1",
-    port: Port = 1883,
+    host: Host = None,
+    port: Port = None,
     client_id: Annotated[str, typer.Option(help="客户端标识：同一标识续用同一持久会话")] = "xiuhua-ingest",
     topic: Annotated[str, typer.Option(help="订阅的主题")] = "xiuhua/sensors/#",
     batch: Annotated[int, typer.Option(help="每批最多多少条消息（一批一个事务）")] = 500,
@@ -381,7 +380,8 @@ def ingest(
     rt = runtime()
     _seed(rt)
     loop = IngestLoop(rt, _locate(rt))
-    subscriber = Subscriber(BrokerSettings(host, port, client_id, topic), loop, batch_size=batch)
+    broker = rt.broker(host, port, client_id=client_id, topic=topic)
+    subscriber = Subscriber(broker, loop, batch_size=batch)
     try:
         subscriber.start()
     except BrokerUnavailableError as exc:
@@ -389,7 +389,7 @@ def ingest(
     stop = threading.Event()
     if seconds:
         threading.Timer(seconds, stop.set).start()
-    out.print(f"正在接收 {host}:{port} {topic}（Ctrl-C 结束）")
+    out.print(f"正在接收 {broker.host}:{broker.port} {topic}（Ctrl-C 结束）")
     started = time.monotonic()
     try:
         subscriber.run(stop)
@@ -411,8 +411,8 @@ def ingest(
 
 @reports_errors
 def simulate_sensors(
-    host: Host = "127.0.0.1",
-    port: Port = 1883,
+    host: Host = None,
+    port: Port = None,
     interval: Annotated[float, typer.Option(help="每轮间隔（秒）")] = 10.0,
     ticks: Annotated[int, typer.Option(help="发送多少轮（0：直到 Ctrl-C）")] = 0,
     burst: Annotated[int, typer.Option(help="开始时每台设备补发多少条历史读数（网关积压）")] = 0,
@@ -421,7 +421,7 @@ def simulate_sensors(
     rt = runtime()
     stop = threading.Event()
     try:
-        sent = run_simulator(rt, BrokerSettings(host, port), stop, interval, ticks, burst)
+        sent = run_simulator(rt, rt.broker(host, port), stop, interval, ticks, burst)
     except BrokerUnavailableError as exc:
         raise InvalidInputError("sensing.broker_unavailable", f"无法连接 MQTT 服务器 {exc}") from None
     except KeyboardInterrupt:

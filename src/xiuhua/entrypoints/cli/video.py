@@ -14,18 +14,13 @@ import typer
 from rich.table import Table
 
 from xiuhua.bootstrap import Runtime
-from xiuhua.config import get_settings
 from xiuhua.entrypoints.cli.console import SkipInvalid, err, out, print_report, progress_bar, reports_errors, runtime
 from xiuhua.kernel.actor import Actor, Role
 from xiuhua.kernel.errors import InvalidInputError, NotFoundError
 from xiuhua.kernel.ports import Clock
 from xiuhua.platform.tabular import read_table
-from xiuhua.video.adapters.crypto import CipherError, PhoneCipher
-from xiuhua.video.adapters.sms import load as load_sms
-from xiuhua.video.adapters.sms.base import SmsProvider
 from xiuhua.video.adapters.vision.frames import IMAGE_SUFFIXES, frames, read_image
-from xiuhua.video.adapters.vision.pipeline import OpenCvVision, load_camera_file, packaged_video, vision_for
-from xiuhua.video.adapters.vision.registry import load_plate_reader
+from xiuhua.video.adapters.vision.pipeline import OpenCvVision, load_camera_file, packaged_video
 from xiuhua.video.domain.enforcement import NoticeState, SmsState
 from xiuhua.video.domain.plates import mask_plate
 from xiuhua.video.services import analysis as video
@@ -59,25 +54,8 @@ def register(app: typer.Typer) -> None:
 
 
 # ----- wiring ----------------------------------------------------------------------------------------
-def phone_cipher() -> PhoneCipher:
-    """XIUHUA_PHONE_KEY, else (only in the dev environment) the dev signing secret."""
-    settings = get_settings()
-    key = settings.phone_key.get_secret_value()
-    if not key:
-        if settings.environment != "dev":
-            raise CipherError("crypto.no_key", "未配置手机号加密密钥 XIUHUA_PHONE_KEY")
-        key = settings.jwt_secret.get_secret_value()
-    return PhoneCipher(key)
-
-
-def sms_provider() -> SmsProvider:
-    """XIUHUA_SMS_PROVIDER (a short name or dotted path; default the local fake) with XIUHUA_SMS_OPTIONS (JSON)."""
-    settings = get_settings()
-    return load_sms(settings.sms_provider, settings.sms_options)
-
-
 def deps(rt: Runtime, grace_minutes: float = 15) -> Deps:
-    return Deps(rt.evidence, phone_cipher(), rt.policy(), EnforcementPolicy(grace_minutes, DESK))
+    return Deps(rt.evidence, rt.phone_cipher, rt.policy(), EnforcementPolicy(grace_minutes, DESK))
 
 
 def _definition(code: str, source: str, background: Path | None) -> dict[str, Any]:
@@ -134,9 +112,9 @@ def video_run(
     if cam is None:
         raise NotFoundError("camera.not_found", f"摄像头 {camera} 不存在，请先 xiuhua camera import")
     src = source or cam.source
-    vision = vision_for(_definition(camera, src, background), device)
+    vision = rt.vision(_definition(camera, src, background), device)
     enforcement = deps(rt, grace)
-    provider = sms_provider()
+    provider = rt.sms_gateway()
 
     def send_due(clock: Clock) -> object:
         return sms_service.deliver_sms(rt.uow(), clock, provider, enforcement.cipher)
@@ -168,7 +146,7 @@ def plate_read(
 
     if not image.exists():
         raise FrameSourceError("vision.not_found", f"文件不存在：{image}")
-    reads = load_plate_reader(reader, {"device": device}).read(read_image(image))
+    reads = Runtime().plate_reader(reader, {"device": device}).read(read_image(image))  # no database needed
     if not reads:
         out.print("未发现车牌")
         return
@@ -189,7 +167,7 @@ def vehicle_import(
     """导入车辆登记（按车牌新增或更新）；手机号加密后入库。"""
     rt = runtime()
     rows = read_table(file)
-    cipher = phone_cipher()  # before the progress bar: a missing key is one error line
+    cipher = rt.phone_cipher  # before the progress bar: a missing key is one error line
     with progress_bar() as progress:
         report = vehicles.import_vehicles(rows, rt.uow(), rt.clock, cipher, skip_invalid, progress)
     print_report(report, "车辆")
@@ -228,7 +206,7 @@ def sms_outbox(
 def sms_send() -> None:
     """发送到期的短信（免打扰时段与限频会顺延，失败按退避重试）。"""
     rt = runtime()
-    report = sms_service.deliver_sms(rt.uow(), rt.clock, sms_provider(), phone_cipher())
+    report = sms_service.deliver_sms(rt.uow(), rt.clock, rt.sms_gateway(), rt.phone_cipher)
     out.print(
         f"已发送 {report.sent} 条，待重试 {report.retried} 条，失败 {report.failed} 条，顺延 {report.deferred} 条"
     )
@@ -285,10 +263,10 @@ def start_cameras(rt: Runtime, stop: threading.Event, replay_s: float = 2.0, dev
     that they end now: the cases they open are today's."""
     definitions = load_camera_file(packaged_video() / "cameras.json")
     video.register_cameras(definitions, rt.uow())
-    cipher = phone_cipher()
+    cipher = rt.phone_cipher
     vehicles.import_vehicles(read_table(packaged_video() / "demo_vehicles.csv"), rt.uow(), rt.clock, cipher)
     enforcement = Deps(rt.evidence, cipher, rt.policy(), EnforcementPolicy(15, DESK))
-    provider = load_sms("fake")
+    provider = rt.sms_gateway("fake")
 
     def loop() -> None:
         runs: list[tuple[CameraRun, OpenCvVision, str]] = []
@@ -296,7 +274,7 @@ def start_cameras(rt: Runtime, stop: threading.Event, replay_s: float = 2.0, dev
             for d in definitions:
                 camera = uow.video.camera(d["code"])
                 if camera is not None:
-                    runs.append((CameraRun(camera), vision_for(d, device), d["source"]))
+                    runs.append((CameraRun(camera), rt.vision(d, device), d["source"]))
         recorded = {source: list(frames(source)) for _, _, source in runs}
         end = max((f.taken_at for shots in recorded.values() for f in shots), default=rt.clock.now())
         shift = rt.clock.now() - end

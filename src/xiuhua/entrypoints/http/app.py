@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from importlib import resources
-from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
 from xiuhua import __version__
 from xiuhua.bootstrap import Runtime, bootstrap
-from xiuhua.cases.services.policy import load_policy
 from xiuhua.config import Settings, get_settings
 from xiuhua.entrypoints.http import errors
 from xiuhua.entrypoints.http.context import AppContext
@@ -19,7 +17,6 @@ from xiuhua.entrypoints.http.limits import BodyLimit
 from xiuhua.entrypoints.http.routers import admin, auth, cases, evaluation, events, layers, reference
 from xiuhua.entrypoints.http.routers import evidence as uploads
 from xiuhua.kernel.ports import Clock
-from xiuhua.org.adapters import holidays
 from xiuhua.org.domain.accounts import Backoff, Throttle
 from xiuhua.org.services.accounts import AuthRules
 from xiuhua.platform.files import FileEvidenceStore
@@ -48,16 +45,16 @@ def create_app(
     rules: AuthRules | None = None,
     evidence: FileEvidenceStore | None = None,
 ) -> FastAPI:
-    """The API over ``runtime`` (default: the configured database, migrated)."""
-    settings = settings or get_settings()
-    rt = runtime or bootstrap(settings.database_url)
+    """The API over ``runtime`` (default: bootstrapped from the settings, the database migrated); a test may
+    put its own settings, clock, login rules or evidence store in place of the runtime's."""
+    settings = settings or (runtime.settings if runtime else get_settings())
+    rt = runtime or bootstrap(settings=settings)
+    if rt.settings is not settings or (clock is not None and clock is not rt.clock):
+        rt = rt.but(clock=clock, settings=settings)
     ctx = AppContext(
-        uow=rt.uow,
-        clock=clock or rt.clock,
-        settings=settings,
+        runtime=rt,
         rules=rules or AuthRules(_throttle(settings), settings.refresh_token_days),
-        evidence=evidence or FileEvidenceStore(Path(settings.evidence_dir)),
-        load_policy=lambda: load_policy(rt.uow(), holidays.statutory_days),
+        evidence=evidence or rt.evidence,
     )
     ctx.resolve_secret()
     app = FastAPI(

@@ -1,17 +1,17 @@
-"""What every request shares: units of work, the clock, settings, the signing secret and cached rules."""
+"""What every request shares: the process's Runtime (units of work, the clock, settings, evidence), the signing
+secret, and the case rules and locator cached for this process."""
 
 from __future__ import annotations
 
 import secrets
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from xiuhua.bootstrap import Runtime
 from xiuhua.cases.services.policy import CasePolicy
 from xiuhua.config import Settings
 from xiuhua.geo.adapters.locator import Locator
-from xiuhua.geo.services import geography
 from xiuhua.kernel.ports import Clock
 from xiuhua.org.services.accounts import AuthRules
 from xiuhua.platform.files import FileEvidenceStore
@@ -24,16 +24,24 @@ POLICY_TTL_S = 30.0
 
 @dataclass
 class AppContext:
-    uow: Callable[[], ApplicationUnitOfWork]
-    clock: Clock
-    settings: Settings
+    runtime: Runtime
     rules: AuthRules
     evidence: FileEvidenceStore
-    load_policy: Callable[[], CasePolicy]
     secret: str = ""
     _policy: tuple[float, CasePolicy] | None = None
     _locator: Locator | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def clock(self) -> Clock:
+        return self.runtime.clock
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    def uow(self) -> ApplicationUnitOfWork:
+        return self.runtime.uow()
 
     def resolve_secret(self) -> None:
         """The configured secret (XIUHUA_JWT_SECRET); in dev without one, one generated once and kept in a
@@ -57,7 +65,7 @@ class AppContext:
         try:
             cached = self._policy
             if cached is None or time.monotonic() - cached[0] > POLICY_TTL_S:
-                cached = (time.monotonic(), self.load_policy())
+                cached = (time.monotonic(), self.runtime.policy())
                 self._policy = cached
             return cached[1]
         finally:
@@ -72,5 +80,5 @@ class AppContext:
         if self._locator is None:
             with self._lock:
                 if self._locator is None:
-                    self._locator = geography.load_locator(self.uow())
+                    self._locator = self.runtime.locator()
         return self._locator

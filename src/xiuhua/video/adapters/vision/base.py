@@ -6,7 +6,8 @@ VisionError (InvalidInputError)
 └── DetectorConfigError a provider's options do not validate
 
 A provider is a subclass of `Detector` or `PlateReader` whose constructor takes its validated `Options`
-(a pydantic model); `registry.load()` builds one from a short name or a dotted path.
+(a pydantic model); `registry.load_detector()` and `load_plate_reader()` build one from an entry-point name
+(groups `xiuhua.detectors`, `xiuhua.plate_readers`) or a dotted path.
 """
 
 from __future__ import annotations
