@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # the repositories' signatures are the contract; the SQL ones
 
     from xiuhua.cases.adapters.case_repository import CaseRepository
     from xiuhua.cases.adapters.outbox_repository import OutboxRepository
+    from xiuhua.cases.adapters.rating_repository import RatingRepository
     from xiuhua.evaluation.adapters.evaluation_repository import EvaluationRepository
     from xiuhua.geo.adapters.component_repository import ComponentRepository
     from xiuhua.geo.adapters.geo_repository import GeoRepository
@@ -65,6 +66,7 @@ class UnitOfWork(Protocol):
     accounts: AccountRepository
     audit: AuditRepository
     outbox: OutboxRepository
+    ratings: RatingRepository
     connection: Connection
     """For the read side (services.queries) only: SQL straight into DTOs."""
 
