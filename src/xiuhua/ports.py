@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from xiuhua.cases.ports import HistoryImportUnitOfWork
+from xiuhua.cases.ports import HistoryImportUnitOfWork, RatingsUnitOfWork
 from xiuhua.evaluation.ports import EvaluationStore, EvaluationUnitOfWork
 from xiuhua.geo.ports import Components, GeoUnitOfWork
 from xiuhua.org.ports import OrgUnitOfWork
@@ -19,6 +19,7 @@ class ApplicationUnitOfWork(
     SensingUnitOfWork,
     VideoUnitOfWork,
     HistoryImportUnitOfWork,
+    RatingsUnitOfWork,
     Protocol,
 ):
     """What the composition root hands the entry points (SqlUnitOfWork satisfies it structurally)."""

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Transaction
 
 from xiuhua.cases.adapters.case_repository import CaseRepository
 from xiuhua.cases.adapters.outbox_repository import OutboxRepository
+from xiuhua.cases.adapters.rating_repository import RatingRepository
 from xiuhua.evaluation.adapters.evaluation_repository import EvaluationRepository
 from xiuhua.geo.adapters.component_repository import ComponentRepository
 from xiuhua.geo.adapters.geo_repository import GeoRepository
@@ -60,6 +61,7 @@ class SqlUnitOfWork:
         self.accounts = AccountRepository(conn)
         self.audit = AuditRepository(conn)
         self.outbox = OutboxRepository(conn)
+        self.ratings = RatingRepository(conn)
         self.committed = False
         return self
 

@@ -77,3 +77,19 @@ def test_grids_and_layers_as_geojson(api: Api) -> None:
     assert api.get("/api/v1/layers/nope.geojson?bbox=114.33,34.79,114.35,34.81", "dispatcher1").status_code == 404
     assert api.get(f"/api/v1/layers/{code}/tiles/3/99/0.mvt", "dispatcher1").status_code == 422
     assert api.get("/api/v1/grids.geojson?bbox=114.33,34.79,114.35,34.81", "citizen_wang").status_code == 403
+
+
+def test_the_workflow_vocabulary_is_served_from_the_workflow_table(sqlite_api: Api) -> None:
+    from xiuhua.cases.domain.workflow import TRANSITIONS, Action, State
+
+    answer = sqlite_api.client.get("/api/v1/reference/workflow")  # public: the login page needs it too
+    assert answer.status_code == 200 and "max-age" in answer.headers["cache-control"]
+    body = answer.json()
+    assert list(body["states"]) == [s.value for s in State] and body["states"]["closed"] == "已结案"
+    assert body["final_states"] == ["closed", "voided"]
+    assert body["actions"] == {a.value: a.label for a in Action}
+    assert set(body["needs_reason"]) == {t.action.value for t in TRANSITIONS if t.reason_required}
+    assert "rework" in body["needs_reason"] and "dispatch" not in body["needs_reason"]
+    assert body["takes_photos"] == ["check_fail", "check_pass", "feedback", "refute", "verify"]
+    assert "system" not in body["roles"] and body["roles"]["citizen"] == "市民"
+    assert body["sources"]["hotline"] and body["steps"]["dispose"] == "处置"

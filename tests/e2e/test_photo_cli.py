@@ -120,3 +120,18 @@ def test_the_same_photo_after_rework_is_accepted_again(database: str, tmp_path: 
     assert stages == ["after", "report"]
     code, out, _ = run("audit", "verify")
     assert code == 0
+
+
+def test_a_photo_handed_in_with_an_action_is_stored_without_its_gps(database: str, tmp_path: Path) -> None:
+    case_no = report(gps_photo(tmp_path / "p.jpg"))
+    act(case_no, "accept", "acceptor1")
+    with SqlUnitOfWork(make_engine(database)) as uow:
+        standard = next(s.id for s in uow.catalog.standards() if s.code == "01001")
+    act(case_no, "file", "shiftleader1", "--standard", str(standard))
+    act(case_no, "dispatch", "dispatcher_410202")
+    act(case_no, "feedback", HANDLER, "--photo", str(gps_photo(tmp_path / "after.jpg")))
+    stored = dict(stored_photos(database, case_no))
+    data = next(f for f in (tmp_path / "evidence").rglob(stored["after"]) if f.is_file()).read_bytes()
+    assert b"CameraMake" not in data and b"<html" not in data
+    with Image.open(io.BytesIO(data)) as im:
+        assert not im.getexif().get_ifd(0x8825) and 0x010F not in im.getexif()

@@ -60,3 +60,38 @@ def test_tallies_are_built_from_the_log_when_a_database_with_cases_is_upgraded(e
     assert check.rows > 0 and check.differences == []
     assert ev.canonical_json(ev.evaluate(ev.Evaluate("2026-03", trend_periods=0), city.uow)) == kept
     empty_engine.dispose()
+
+
+def test_ratings_kept_as_audit_rows_move_to_their_table(empty_engine: Engine) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.integration.test_case_loop import City
+    from tests.integration.test_rating import CITIZEN, citizens_case
+    from xiuhua.bootstrap import demo_sources
+    from xiuhua.cases.services.policy import load_policy
+    from xiuhua.cases.services.rating import RATED, case_rating
+    from xiuhua.demo.city import build_demo
+    from xiuhua.kernel.clock import FakeClock
+    from xiuhua.kernel.errors import NotFoundError
+    from xiuhua.org.adapters import holidays
+    from xiuhua.unit_of_work import SqlUnitOfWork
+
+    ensure_schema(empty_engine)
+    uow = SqlUnitOfWork(empty_engine)
+    build_demo(demo_sources(geometry=False), uow, load_policy(uow, holidays.statutory_days).timing.calendar)
+    clock = FakeClock(datetime(2026, 3, 3, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    city = City(uow, load_policy(uow, holidays.statutory_days), clock)
+    rated, unrated = citizens_case(city, close=True), citizens_case(city, close=True)
+    command.downgrade(alembic_config(empty_engine), "0013")  # as a database from before the table
+    with uow:  # how 0013 kept a rating; the second row for a case could only come from two requests racing
+        uow.audit.add(clock.now(), CITIZEN.username, RATED, rated, "", score=2, comment="较慢")
+        uow.audit.add(clock.now(), CITIZEN.username, RATED, rated, "", score=5, comment="")
+        uow.audit.add(clock.now(), CITIZEN.username, RATED, "20991231000001", "", score=1, comment="")  # no such case
+        uow.commit()
+    command.upgrade(alembic_config(empty_engine), "head")
+    found = case_rating(CITIZEN, rated, uow, clock.now())
+    assert (found.score, found.comment, found.rated_by, found.rated_at) == (2, "较慢", CITIZEN.username, clock.now())
+    with pytest.raises(NotFoundError, match=r"rating\.not_found"):
+        case_rating(CITIZEN, unrated, uow, clock.now())
+    empty_engine.dispose()

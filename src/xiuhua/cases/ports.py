@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import Connection
 
 from xiuhua.cases.domain.case import Case, LogEntry
+from xiuhua.cases.domain.rating import Rating
 from xiuhua.cases.domain.workflow import State
 from xiuhua.geo.ports import ComponentLookup
 from xiuhua.kernel.ports import UnitOfWork
@@ -18,7 +19,7 @@ from xiuhua.org.domain.model import (
     ClassKind,
 )
 from xiuhua.org.domain.routing import RoutingRule
-from xiuhua.org.ports import CalendarUnitOfWork, Catalog, Organizations, Regions
+from xiuhua.org.ports import AuditLog, CalendarUnitOfWork, Catalog, Organizations, Regions
 
 if TYPE_CHECKING:  # the events are the outbox service's own
     from xiuhua.cases.services.outbox import Event
@@ -156,6 +157,23 @@ class CaseReadsUnitOfWork(CasesUnitOfWork, Protocol):
 
     @property
     def connection(self) -> Connection: ...
+
+
+class Ratings(Protocol):
+    def add(self, case_id: int, rating: Rating) -> None:
+        """Store the case's one rating; raises ConflictError when it has one."""
+        ...
+
+    def get(self, case_no: str) -> Rating | None: ...
+
+
+class RatingsUnitOfWork(CaseReadsUnitOfWork, Protocol):
+    """What rating a case needs: the case as its reporter sees it, the ratings and the audit trail."""
+
+    @property
+    def ratings(self) -> Ratings: ...
+    @property
+    def audit(self) -> AuditLog: ...
 
 
 class HistoryImportUnitOfWork(UnitOfWork, Protocol):

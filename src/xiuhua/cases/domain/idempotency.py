@@ -30,11 +30,27 @@ def scope_of(actor: Actor) -> str:
     return INTERNAL if Role.SYSTEM in actor.roles else f"account:{actor.username}"
 
 
+def checked_key(key: str, code: str = "case.bad_idempotency_key") -> str:
+    """A caller's key, as given; raises InvalidInputError (with ``code``) for an empty or overlong key."""
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
+        raise InvalidInputError(code, f"幂等键长度应为 1–{MAX_KEY_LENGTH} 个字符")
+    return key
+
+
 def scoped_key(scope: str, key: str) -> str:
     """The stored form of a key: 64 hex digits; raises InvalidInputError for an empty or overlong key."""
-    if not 1 <= len(key) <= MAX_KEY_LENGTH:
-        raise InvalidInputError("case.bad_idempotency_key", f"幂等键长度应为 1–{MAX_KEY_LENGTH} 个字符")
-    return hashlib.sha256(f"{scope}\n{key}".encode()).hexdigest()
+    return hashlib.sha256(f"{scope}\n{checked_key(key)}".encode()).hexdigest()
+
+
+def retry_of(stored: tuple[str, str | None] | None, digest: str | None) -> str | None:
+    """The case a stored key names (its number and first digest), when this report is a retry of it; None when
+    the key is new; raises IdempotencyKeyReusedError when the key named a different report."""
+    if stored is None:
+        return None
+    case_no, first_digest = stored
+    if digest is not None and first_digest is not None and digest != first_digest:
+        raise IdempotencyKeyReusedError(case_no)
+    return case_no
 
 
 def report_digest(

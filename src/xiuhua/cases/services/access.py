@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from xiuhua.cases.domain.case import Case
+from xiuhua.cases.domain.scope import CaseScope, in_region
 from xiuhua.cases.domain.workflow import Source, reporting_sources
 from xiuhua.cases.ports import CasesUnitOfWork
 from xiuhua.geo.domain.geography import Location
-from xiuhua.kernel.actor import Actor, Role
+from xiuhua.kernel.actor import Actor
 from xiuhua.kernel.errors import ForbiddenError, NotFoundError
 
 
 def in_scope(actor: Actor, case: Case) -> bool:
-    """A region scope covers the cases located in it; an organisation scope, the cases it disposes."""
-    if Role.SYSTEM in actor.roles:
-        return True
-    if actor.scope_organization_code:
-        return case.department_code == actor.scope_organization_code
-    return actor.scope_region_code in case.location.region_codes
+    """Whether the actor's scope covers the case (domain/scope.py)."""
+    loc = case.location
+    return CaseScope.of(actor).covers(loc.district_code, loc.street_code, loc.community_code, case.department_code)
 
 
 def check_reporter(actor: Actor, source: Source, location: Location) -> None:
@@ -31,7 +29,8 @@ def check_reporter(actor: Actor, source: Source, location: Location) -> None:
             source=source.value,
             allowed=[s.value for s in allowed],
         )
-    if actor.scope_region_code and actor.scope_region_code not in location.region_codes:
+    region = actor.scope_region_code
+    if region and not in_region(region, location.district_code, location.street_code, location.community_code):
         raise ForbiddenError(
             "case.outside_your_area",
             f"上报位置（社区 {location.community_code}）不在您的责任区域 {actor.scope_region_code} 内",

@@ -152,13 +152,8 @@ def report_case(cmd: ReportCase, uow: CaseReadsUnitOfWork, clock: Clock, policy:
 
 def _retried(uow: CasesUnitOfWork, key: str, digest: str | None) -> Reported | None:
     """The case a key already names; raises IdempotencyKeyReusedError when it named another report."""
-    found = uow.cases.by_idempotency_key(key)
-    if found is None:
-        return None
-    case_no, first_digest = found
-    if digest is not None and first_digest is not None and digest != first_digest:
-        raise idempotency.IdempotencyKeyReusedError(case_no)
-    return Reported(case_no, created=False)
+    case_no = idempotency.retry_of(uow.cases.by_idempotency_key(key), digest)
+    return None if case_no is None else Reported(case_no, created=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from xiuhua.cases.domain.case import Case, LogEntry
+from xiuhua.cases.domain.scope import CaseScope
 from xiuhua.cases.domain.workflow import Source
 from xiuhua.cases.ports import CasesUnitOfWork, OverdueMark
 from xiuhua.kernel.actor import Actor, Role
@@ -92,16 +93,9 @@ def overdue_event(mark: OverdueMark, now: datetime) -> Event:
 
 
 def visible_to(event: Event, actor: Actor) -> bool:
-    """The same rule as services.access.in_scope, read from the event's stored place and department."""
-    if Role.SYSTEM in actor.roles:
-        return True
-    if Role.CITIZEN in actor.roles:
-        return False
-    if actor.scope_organization_code:
-        return event.department_code == actor.scope_organization_code
-    code = actor.scope_region_code or ""
-    district = event.district_code or ""
-    return code in (district[:4] + "00", district, event.street_code, event.community_code)
+    """Whether the actor's scope covers the event's case, read from its stored place and department."""
+    return CaseScope.of(actor).covers(event.district_code, event.street_code, event.community_code,
+                                      event.department_code)  # fmt: skip
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The read side: case lists, details, task queues and citizens' own reports, straight from SQL into DTOs.
 
-Every query is limited to the viewer's scope by the same rule as services.access.in_scope; details go
+Every query is limited to the viewer's scope by the one rule of domain/scope.py; details go
 through access_case itself. Reporters' names and phones are masked or left out by the viewer's roles.
 """
 
@@ -11,9 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, select
 
+from xiuhua.cases.adapters import scope_sql
+from xiuhua.cases.adapters.scope_sql import PlaceColumns
 from xiuhua.cases.domain.case import Case
+from xiuhua.cases.domain.scope import CaseScope
 from xiuhua.cases.domain.workflow import STATE_LABELS, TRANSITIONS, Action, Source, State
 from xiuhua.cases.ports import CaseReadsUnitOfWork
 from xiuhua.cases.services.access import access_case
@@ -117,26 +120,17 @@ class CaseDetail:
     allowed_actions: list[Action] = field(default_factory=list)
 
 
+CASE_PLACE = PlaceColumns(_C.district_code, _C.street_code, _C.community_code, _C.department_code)
+
+
 def region_clause(code: str) -> ColumnElement[bool]:
     """Cases located in a region: a city (xxxx00), district, street (9 digits) or community (12)."""
-    if len(code) == 12:
-        return _C.community_code == code
-    if len(code) == 9:
-        return _C.street_code == code
-    if len(code) == 6 and code.endswith("00"):
-        return or_(_C.district_code.startswith(code[:4]), _C.district_code == code)
-    return _C.district_code == code
+    return scope_sql.region_clause(code, CASE_PLACE)
 
 
 def scope_clause(actor: Actor) -> ColumnElement[bool]:
-    """SQL for services.access.in_scope: a region subtree, or the cases one organisation disposes."""
-    if Role.SYSTEM in actor.roles:
-        return true()
-    if actor.scope_organization_code:
-        return _C.department_code == actor.scope_organization_code
-    if actor.scope_region_code:
-        return region_clause(actor.scope_region_code)
-    return false()
+    """The cases the actor's scope covers, in SQL (the rule of domain/scope.py)."""
+    return scope_sql.scope_clause(CaseScope.of(actor), CASE_PLACE)
 
 
 def _summary(r: Any, now: datetime | None = None) -> CaseSummary:

@@ -282,6 +282,16 @@ case_photos = Table(
     Column("added_at", UTCDateTime, nullable=False),
 )
 
+case_ratings = Table(
+    "case_ratings",
+    metadata,
+    Column("case_id", Integer, ForeignKey("cases.id"), primary_key=True, comment="one rating per case"),
+    Column("score", Integer, nullable=False, comment="satisfaction, 1–5"),
+    Column("comment", String(500), nullable=False),
+    Column("rated_by", String(64), nullable=False, comment="the citizen account that reported the case"),
+    Column("rated_at", UTCDateTime, nullable=False),
+)
+
 # ----- geography -----------------------------------------------------------------------------------
 region_shapes = Table(
     "region_shapes",

@@ -19,7 +19,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
-from xiuhua.cases.domain.idempotency import OPEN311
+from xiuhua.cases.domain.idempotency import OPEN311, checked_key
 from xiuhua.cases.domain.workflow import Source
 from xiuhua.cases.services import open311
 from xiuhua.cases.services.lifecycle import ReportCase, Reported, report_case
@@ -215,8 +215,8 @@ def _submit(ctx: AppContext, client: str, fields: dict[str, str], attributes: di
         raise InvalidInputError("open311.missing_service_code", "缺少 service_code")
     definition = open311.define_service(code, ctx.uow())
     choices = open311.apply_attributes(definition, attributes)
-    if idempotency is not None and not 1 <= len(idempotency) <= 64:
-        raise InvalidInputError("open311.bad_idempotency_key", "幂等键长度应为 1–64 个字符")
+    if idempotency is not None:
+        checked_key(idempotency, "open311.bad_idempotency_key")
     crs = Crs.parse(fields.get("crs") or Crs.WGS84.value)
     location = locate_request(ctx, _point(fields), crs, fields.get("address_string", ""), fields.get("address_id", ""))
     reporter, phone = _reporter(fields)

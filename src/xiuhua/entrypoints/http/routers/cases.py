@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Path, Query, Response, status
 from pydantic import AwareDatetime, Field, create_model
 
+from xiuhua.cases.domain.idempotency import MAX_KEY_LENGTH
 from xiuhua.cases.domain.workflow import ACTION_LABELS, STATE_LABELS, Action, Source, State
 from xiuhua.cases.services import queries
 from xiuhua.cases.services.lifecycle import ActOnCase, act_on_case, report_case
@@ -72,7 +73,9 @@ def create_case(
     user: CurrentUser,
     ctx: Ctx,
     policy: PolicyDep,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=64)] = None,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=MAX_KEY_LENGTH)
+    ] = None,
 ) -> ReportedOut:
     """Returns 201 for a new case, 200 when the idempotency key names an existing one."""
     location = locate(ctx, body.lon, body.lat, body.crs, body.address, body.community_code, body.area_class)

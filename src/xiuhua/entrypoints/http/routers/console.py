@@ -3,21 +3,14 @@ unit grid with the nearest component, names for codes, and the citizen's rating 
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
-from datetime import datetime, time
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Path, Query, status
 from fastapi.responses import JSONResponse
 from pydantic import Field
-from sqlalchemy import and_, case, func, select
 
-from xiuhua.cases.domain.workflow import State
-from xiuhua.cases.services import queries
-from xiuhua.cases.services.access import access_case
-from xiuhua.cases.services.lifecycle import _suggest
+from xiuhua.cases.services import dashboard, queries, rating
 from xiuhua.entrypoints.http.deps import Ctx, CurrentUser, PolicyDep, StaffUser, UowDep, require_roles
 from xiuhua.entrypoints.http.schemas.cases import CASE_NO
 from xiuhua.entrypoints.http.schemas.common import ERRORS, In
@@ -29,117 +22,41 @@ from xiuhua.geo.domain.geography import Place
 from xiuhua.geo.services import geography, layers
 from xiuhua.geo.services.components import nearest_component
 from xiuhua.kernel.actor import SYSTEM_ACTOR, Role
-from xiuhua.kernel.errors import ConflictError, ForbiddenError, NotFoundError
 from xiuhua.org.domain.accounts import Principal
 from xiuhua.org.domain.model import ClassKind
-from xiuhua.platform.db import tables as t
 
 router = APIRouter(prefix="/console", tags=["控制台"], responses=ERRORS)
-SH = ZoneInfo("Asia/Shanghai")
 CaseNo = Annotated[str, Path(pattern=CASE_NO, description="案件编号")]
-_C = t.cases.c
-_L = t.case_log.c
-OPEN = [s.value for s in State if not s.final]
-RATED = "citizen.rate"
-
-
-def _day_start(now: datetime) -> datetime:
-    local = now.astimezone(SH)
-    return datetime.combine(local.date(), time(0), SH)
-
-
-def _ranked(rows: Any, names: dict[str, str]) -> list[dict[str, Any]]:
-    out = [{"code": c, "name": names.get(c, c), "open": int(n), "overdue": int(o or 0)} for c, n, o in rows]
-    return sorted(out, key=lambda r: -int(r["open"]))
 
 
 @router.get("/figures", summary="今日关键指标与按区、按部门的在办与超期案件数")
 def figures(user: StaffUser, ctx: Ctx) -> dict[str, Any]:
-    now = ctx.clock.now()
-    start = _day_start(now)
-    scope = queries.scope_clause(user.actor)
-    in_scope = select(_C.id).where(scope)
-    with ctx.uow() as uow:
-        conn = uow.connection
-        reported = conn.execute(select(func.count()).where(scope, _C.reported_at >= start)).scalar_one()
-        acted: dict[str, int] = dict(
-            conn.execute(
-                select(_L.action, func.count())
-                .where(_L.at >= start, _L.case_id.in_(in_scope), _L.action.in_(["file", "dispatch", "close"]))
-                .group_by(_L.action)
-            ).all()
-        )
-        timed = conn.execute(
-            select(func.count(), func.sum(case((_L.on_time.is_(True), 1), else_=0))).where(
-                _L.at >= start, _L.case_id.in_(in_scope), _L.on_time.is_not(None)
-            )
-        ).one()
-        overdue = conn.execute(select(func.count()).where(scope, _C.overdue.is_(True), _C.state.in_(OPEN))).scalar_one()
-        open_count = func.count()
-        late = func.sum(case((_C.overdue.is_(True), 1), else_=0))
-        districts = conn.execute(
-            select(_C.district_code, open_count, late).where(scope, _C.state.in_(OPEN)).group_by(_C.district_code)
-        ).all()
-        departments = conn.execute(
-            select(_C.department_code, open_count, late)
-            .where(scope, _C.state.in_(OPEN), _C.department_code.is_not(None))
-            .group_by(_C.department_code)
-        ).all()
-        region_names = dict(conn.execute(select(t.regions.c.code, t.regions.c.name)).all())
-        org_names = dict(conn.execute(select(t.organizations.c.code, t.organizations.c.name)).all())
-    total, on_time = int(timed[0] or 0), int(timed[1] or 0)
-    return {
-        "day": start.date().isoformat(),
-        "reported": int(reported),
-        "filed": int(acted.get("file", 0)),
-        "dispatched": int(acted.get("dispatch", 0)),
-        "closed": int(acted.get("close", 0)),
-        "overdue": int(overdue),
-        "on_time_rate": round(on_time / total, 4) if total else None,
-        "districts": _ranked(districts, region_names),
-        "departments": _ranked(departments, org_names)[:15],
-    }
+    return asdict(dashboard.day_figures(user.actor, ctx.clock.now(), ctx.uow()))
 
 
 @router.get("/names", summary="区划与单位的名称（代码 → 名称）")
 def names(user: StaffUser, uow: UowDep) -> dict[str, dict[str, str]]:
-    with uow:
-        regions = dict(uow.connection.execute(select(t.regions.c.code, t.regions.c.name)).all())
-        orgs = dict(uow.connection.execute(select(t.organizations.c.code, t.organizations.c.name)).all())
-    return {"regions": regions, "organizations": orgs}
+    return asdict(dashboard.code_names(uow))
 
 
 @router.get("/cases/{case_no}/suggestion", summary="派遣建议：部件的权属部门，否则按路由规则")
 def suggestion(case_no: CaseNo, user: StaffUser, uow: UowDep, policy: PolicyDep) -> dict[str, str | None]:
-    with uow:
-        found = access_case(uow, user.actor, case_no)
-        code = _suggest(uow, found, policy)
-        name = (
-            uow.connection.execute(select(t.organizations.c.name).where(t.organizations.c.code == code)).scalar()
-            if code
-            else None
-        )
+    code, name = dashboard.dispatch_suggestion(user.actor, case_no, uow, policy)
     return {"department_code": code, "department_name": name}
 
 
 @router.get("/cases/{case_no}/standards", summary="立案时可选的立案条件（与案件同类别）")
 def standards_for(case_no: CaseNo, user: StaffUser, uow: UowDep) -> list[dict[str, Any]]:
-    with uow:
-        found = access_case(uow, user.actor, case_no)
-        rows = [s for s in uow.catalog.standards() if s.kind is found.kind and s.code == found.class_code]
     return [
         {"id": s.id, "filing_condition": s.filing_condition, "closing_condition": s.closing_condition,
          "limits": {area or "全部": str(limit) for area, limit in s.limits.items()}}
-        for s in rows
+        for s in dashboard.filing_standards(user.actor, case_no, uow)
     ]  # fmt: skip
 
 
 @router.get("/departments", summary="可派遣的专业部门")
 def departments(user: StaffUser, uow: UowDep) -> list[dict[str, str]]:
-    o = t.organizations.c
-    with uow:
-        rows = uow.connection.execute(select(o.code, o.name).where(o.kind == "department").order_by(o.name)).all()
-    return [{"code": code, "name": name} for code, name in rows]
+    return [{"code": code, "name": name} for code, name in dashboard.departments(uow)]
 
 
 def _place_out(place: Place) -> dict[str, Any]:
@@ -198,41 +115,19 @@ def nearby(
 
 class RatingIn(In):
     score: int = Field(ge=1, le=5, description="满意度 1–5 分")
-    comment: str = Field(default="", max_length=500)
+    comment: str = Field(default="", max_length=rating.MAX_COMMENT)
 
 
 @router.post("/cases/{case_no}/rating", status_code=status.HTTP_201_CREATED, summary="市民对已结案件评价")
 def rate_case(case_no: CaseNo, body: RatingIn, user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
-    if not user.is_citizen:
-        raise ForbiddenError("rating.citizen_only", "只有上报该问题的市民可以评价")
-    detail = queries.case_detail(user, case_no, ctx.uow(), ctx.clock.now())
-    if detail.summary.state is not State.CLOSED:
-        raise ConflictError("rating.not_closed", f"案件 {case_no} 尚未结案，结案后才能评价", case_no=case_no)
-    if _rating(ctx, case_no) is not None:
-        raise ConflictError("rating.duplicate", f"案件 {case_no} 已评价过", case_no=case_no)
-    # The rating is kept in the append-only audit trail, keyed by the case number.
-    with ctx.uow() as uow:
-        uow.audit.add(ctx.clock.now(), user.username, RATED, case_no, "", score=body.score, comment=body.comment)
-        uow.commit()
-    return {"case_no": case_no, "score": body.score, "comment": body.comment}
-
-
-def _rating(ctx: Ctx, case_no: str) -> dict[str, Any] | None:
-    a = t.audit_events.c
-    with ctx.uow() as uow:
-        row = uow.connection.execute(
-            select(a.details).where(and_(a.action == RATED, a.target == case_no)).order_by(a.id).limit(1)
-        ).first()
-    return dict(json.loads(row[0])) if row else None
+    done = rating.rate_case(rating.RateCase(user, case_no, body.score, body.comment), ctx.uow(), ctx.clock)
+    return {"case_no": done.case_no, "score": done.score, "comment": done.comment}
 
 
 @router.get("/cases/{case_no}/rating", summary="案件的市民评价")
 def get_rating(case_no: CaseNo, user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
-    queries.case_detail(user, case_no, ctx.uow(), ctx.clock.now())  # scope check
-    found = _rating(ctx, case_no)
-    if found is None:
-        raise NotFoundError("rating.not_found", f"案件 {case_no} 尚无评价", case_no=case_no)
-    return {"case_no": case_no, **found}
+    found = rating.case_rating(user, case_no, ctx.uow(), ctx.clock.now())
+    return {"case_no": found.case_no, "score": found.score, "comment": found.comment}
 
 
 # ----- evaluation (read only) -----------------------------------------------------------------------

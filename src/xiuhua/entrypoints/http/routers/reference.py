@@ -7,14 +7,15 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 import shapely
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 
-from xiuhua.cases.services import policy
+from xiuhua.cases.services import policy, vocabulary
 from xiuhua.entrypoints.http.deps import StaffUser, UowDep
 from xiuhua.entrypoints.http.routers.cases import _bbox
 from xiuhua.entrypoints.http.schemas.admin import FeatureCollectionOut, ScheduleOut, TableName, TableOut
 from xiuhua.entrypoints.http.schemas.common import BBOX_PATTERN, ERRORS
+from xiuhua.entrypoints.http.schemas.reference import WorkflowOut
 from xiuhua.geo.domain.components import ComponentFilter
 from xiuhua.geo.services import components
 from xiuhua.kernel.actor import Role
@@ -53,6 +54,15 @@ def read_table(name: TableName, uow: ApplicationUnitOfWork, admin: bool) -> Tabl
 @router.get("/tables/{name}", summary="读取组织、目录、时限、路由或日历表")
 def get_table(name: TableName, user: StaffUser, uow: UowDep) -> TableOut:
     return read_table(name, uow, Role.ADMIN in user.roles)
+
+
+@router.get(
+    "/reference/workflow",
+    summary="流程词汇：状态、操作、环节、来源与角色的名称，须填理由、可附照片的操作（公开）",
+)
+def workflow(response: Response) -> WorkflowOut:
+    response.headers["Cache-Control"] = "max-age=300"
+    return WorkflowOut.model_validate(vocabulary.workflow_vocabulary())
 
 
 @router.get("/calendar/schedules", summary="作息时间表")

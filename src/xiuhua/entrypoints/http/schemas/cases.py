@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from xiuhua.cases.domain.case import Urgency
+from xiuhua.cases.domain.idempotency import MAX_KEY_LENGTH
 from xiuhua.cases.domain.workflow import Source, State
 from xiuhua.entrypoints.http.schemas.common import In, Out
 from xiuhua.geo.adapters.crs import Crs
@@ -37,7 +38,7 @@ class CaseIn(In):
     reporter_phone: str | None = Field(default=None, pattern=r"^\+?[0-9\-]{5,20}$")
     component_id: str | None = Field(default=None, pattern=r"^[0-9]{17}$")
     idempotency_key: str | None = Field(
-        default=None, min_length=1, max_length=64, description="也可用请求头 Idempotency-Key"
+        default=None, min_length=1, max_length=MAX_KEY_LENGTH, description="也可用请求头 Idempotency-Key"
     )
     photos: Photos = Field(default_factory=list, max_length=9, description="先经 /evidence 上传得到的 SHA-256")
 
