@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 
 from sqlalchemy import Engine
 
+from xiuhua.cases.domain.commands import ActOnCase, ReportCase
+from xiuhua.cases.domain.events import CaseFlaggedOverdue, CaseReported, CasesImported, CaseTransitioned
+from xiuhua.cases.services import outbox
+from xiuhua.cases.services.lifecycle import act_on_case, report_case
 from xiuhua.cases.services.policy import CasePolicy, load_policy
 from xiuhua.config import get_settings
 from xiuhua.demo.city import DemoSources
+from xiuhua.evaluation import handlers as evaluation_handlers
+from xiuhua.kernel.bus import MessageBus
 from xiuhua.kernel.clock import SystemClock
+from xiuhua.kernel.ports import Clock, UnitOfWork
 from xiuhua.org.adapters import holidays
 from xiuhua.org.domain.calendar import WorkCalendar
 from xiuhua.org.services import calendar as calendar_service
@@ -47,6 +54,24 @@ def bootstrap(database_url: str | None = None, *, migrate: bool = True) -> Runti
     if migrate:
         ensure_schema(engine)
     return Runtime(engine)
+
+
+def messagebus(
+    uow: UnitOfWork | None = None, clock: Clock | None = None, policy: CasePolicy | None = None
+) -> MessageBus:
+    """The message bus with the product's handlers: the in-transaction handlers of case events (the outbox
+    rows, the evaluation tallies) always, which every unit of work runs at commit; and, given the unit of
+    work, clock and case policy they run with, the commands of the cases subject (``bus.handle(ReportCase)``)."""
+    bus = MessageBus()
+    for logged in (CaseReported, CaseTransitioned):
+        bus.on(logged, outbox.record_case_logged)
+        bus.on(logged, evaluation_handlers.tally_case_logged)
+    bus.on(CaseFlaggedOverdue, outbox.record_case_overdue)
+    bus.on(CasesImported, evaluation_handlers.tally_cases_imported)
+    if uow is not None and clock is not None and policy is not None:
+        bus.command(ReportCase, partial(report_case, uow=uow, clock=clock, policy=policy))
+        bus.command(ActOnCase, partial(act_on_case, uow=uow, clock=clock, policy=policy))
+    return bus
 
 
 def demo_sources(*, geometry: bool = True, census_scale: float = 1.0) -> DemoSources:

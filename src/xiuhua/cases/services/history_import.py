@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from xiuhua.cases.domain.case import GENESIS, Case, LogEntry, StepRecord, Urgency
+from xiuhua.cases.domain.events import CasesImported
 from xiuhua.cases.domain.workflow import Action, Source, State, Step
 from xiuhua.geo.domain.geography import Location
 from xiuhua.kernel.actor import Role
@@ -199,7 +200,9 @@ def import_cases(cmd: ImportCases, uow: UnitOfWork, progress: Progress = no_prog
             kept.append(item)
         skipped = settle(errors, cmd.skip_invalid)
         progress("写入历史案件", 0, len(kept))
-        uow.evaluation.add_historic_cases([h.case for h in kept], progress)
+        imported = tuple(h.case for h in kept)
+        uow.cases.add_many(imported, progress)
+        uow.cases.record(CasesImported(imported))  # the evaluation tallies them in this transaction
         uow.commit()
     progress("写入历史案件", len(kept), len(kept))
     return ImportReport(len(kept), skipped)

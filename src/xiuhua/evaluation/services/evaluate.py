@@ -596,13 +596,6 @@ def rebuild_tallies(uow: UnitOfWork, progress: Progress = no_progress, month: st
     return months
 
 
-def rebuild_tallies_on(conn: Any) -> None:
-    """The same, on an open connection (the migration that introduced tallies)."""
-    from xiuhua.evaluation.adapters.evaluation_repository import EvaluationRepository
-
-    _rebuild(EvaluationRepository(conn), no_progress, None)
-
-
 def _rebuild(ev: EvaluationReads, progress: Progress, only: Period | None) -> int:
     span = ev.log_span()
     months = [only] if only else _months(*span) if span else []
