@@ -33,7 +33,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from sqlalchemy.engine import make_url
 
-from xiuhua.bootstrap import Runtime, demo_sources
+from xiuhua.bootstrap import Runtime, demo_sources, messagebus
 from xiuhua.demo.city import build_demo
 from xiuhua.platform import packagedata
 from xiuhua.platform.db.engine import make_engine, recreate_database, upgrade
@@ -159,9 +159,9 @@ class Pipeline:
     def __call__(self, batch: Sequence[Delivery]) -> None:
         if not self.first:
             self.first = time.perf_counter()
-        report = sensing.ingest_messages(
-            [Message(d.topic, d.payload) for d in batch], self.rt.uow(), self.rt.clock, self.policy
-        )
+        uow = self.rt.uow()
+        handle = messagebus(uow, self.rt.clock, self.policy).handle
+        report = sensing.ingest_messages([Message(d.topic, d.payload) for d in batch], uow, self.rt.clock, handle)
         self.last = time.perf_counter()
         self.received += report.received
         self.stored += report.stored

@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 import shapely
 
+from xiuhua.cases.domain.commands import ReportCase, Reported
 from xiuhua.cases.domain.workflow import Source
-from xiuhua.cases.services.lifecycle import ReportCase, report_case
-from xiuhua.cases.services.policy import CasePolicy
 from xiuhua.geo.domain.components import ComponentFilter
 from xiuhua.geo.domain.geography import Location
 from xiuhua.kernel.actor import SYSTEM_ACTOR
+from xiuhua.kernel.bus import Handle
 from xiuhua.kernel.errors import DomainError, InvalidInputError, NotFoundError
 from xiuhua.kernel.ports import Clock, UnitOfWork
 from xiuhua.org.domain.model import ClassKind
@@ -100,7 +100,7 @@ def ingest_positions(
     rows: Sequence[Row],
     uow: UnitOfWork,
     clock: Clock,
-    policy: CasePolicy,
+    handle: Handle,
     locate: Locate,
     *,
     skip_invalid: bool = False,
@@ -170,7 +170,7 @@ def ingest_positions(
         uow.commit()
     for p, since in overdue:
         try:
-            case_no = _open_case(p, since, operators[p.operator], uow, clock, policy, locate)
+            case_no = _open_case(p, since, operators[p.operator], uow, clock, handle, locate)
         except DomainError as exc:
             report.case_errors.append(f"{p.operator}/{p.bike_id} [{exc.code}] {exc.message}")
             continue
@@ -186,13 +186,13 @@ def ingest_positions(
 
 
 def _open_case(
-    p: Position, since: datetime, operator: Any, uow: UnitOfWork, clock: Clock, policy: CasePolicy, locate: Locate
+    p: Position, since: datetime, operator: Any, uow: UnitOfWork, clock: Clock, handle: Handle, locate: Locate
 ) -> str:
     place = locate(p.lon, p.lat)
     if not (place.street_code and place.community_code):
         raise InvalidInputError("bikes.unlocated", f"坐标（{p.lon}, {p.lat}）不在任何社区内")
     minutes = int((p.at - since).total_seconds() // 60)
-    reported = report_case(
+    reported: Reported = handle(
         ReportCase(
             actor=SYSTEM_ACTOR,
             source=Source.SENSOR,
@@ -212,10 +212,7 @@ def _open_case(
             f"{operator.account}）清理",
             reporter=operator.account,
             idempotency_key=f"bike:{p.operator}:{p.bike_id}:{int(since.timestamp())}"[:64],
-        ),
-        uow,
-        clock,
-        policy,
+        )
     )
     return reported.case_no
 
