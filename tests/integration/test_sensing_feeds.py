@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from shapely.geometry import Polygon
-from xiuhua.cases.services.handle import load_policy
 
 from tests.unit.test_components import make_component
 from xiuhua.bootstrap import demo_sources, messagebus
 from xiuhua.cases.domain.workflow import Source
+from xiuhua.cases.services.policy import load_policy
 from xiuhua.demo.city import build_demo
 from xiuhua.geo.domain.geography import Place
 from xiuhua.kernel.bus import Handle

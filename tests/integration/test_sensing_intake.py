@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
-from xiuhua.cases.services.handle import load_policy
 
 from xiuhua.bootstrap import demo_sources, messagebus
+from xiuhua.cases.services.policy import load_policy
 from xiuhua.demo.city import build_demo
 from xiuhua.kernel.bus import Handle
 from xiuhua.kernel.clock import FakeClock

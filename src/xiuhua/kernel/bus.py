@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from xiuhua.kernel.events import Command, Event
+from xiuhua.kernel.ports import Clock
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +25,15 @@ InTransaction = Callable[[Any, Any], None]
 """(event, unit of work) -> None."""
 AfterCommit = Callable[[Any], None]
 """(event) -> None."""
-CommandHandler = Callable[[Any], Any]
-"""(command) -> result, its collaborators bound by the composition root."""
-Handle = Callable[[Command], Any]
-"""What a service that sends commands is given: ``MessageBus.handle``."""
+CommandHandler = Callable[..., Any]
+"""(command, clock=...) -> result, its other collaborators bound by the composition root."""
+
+
+class Handle(Protocol):
+    """What a service that sends commands is given (``MessageBus.handle``). A service that keeps its own time
+    (a replay, a simulation) passes its clock, so that the command happens at that time."""
+
+    def __call__(self, command: Command, /, *, clock: Clock | None = None) -> Any: ...
 
 
 class NoHandlerError(LookupError):
@@ -54,12 +60,13 @@ class MessageBus:
         self.commands[command] = handler
 
     # ----- use ---------------------------------------------------------------------------------------
-    def handle(self, command: Command) -> Any:
-        """Run the command's handler and return its result; raises NoHandlerError when none is registered."""
+    def handle(self, command: Command, /, *, clock: Clock | None = None) -> Any:
+        """Run the command's handler (on ``clock`` when given, else the bus's) and return its result; raises
+        NoHandlerError when none is registered."""
         handler = self.commands.get(type(command))
         if handler is None:
             raise NoHandlerError(f"no handler for {type(command).__name__}")
-        return handler(command)
+        return handler(command) if clock is None else handler(command, clock=clock)
 
     def publish(self, events: Iterable[Event], uow: Any) -> None:
         """Run the in-transaction handlers of each event, in order; an error propagates (nothing commits)."""

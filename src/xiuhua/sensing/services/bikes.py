@@ -212,7 +212,8 @@ def _open_case(
             f"{operator.account}）清理",
             reporter=operator.account,
             idempotency_key=f"bike:{p.operator}:{p.bike_id}:{int(since.timestamp())}"[:64],
-        )
+        ),
+        clock=clock,
     )
     return reported.case_no
 

@@ -152,7 +152,8 @@ def import_feed(
                 reporter=f"业务系统 {event.source}",
                 component_id=event.component_id,
                 idempotency_key=event.idempotency_key,
-            )
+            ),
+            clock=clock,
         )
         with uow:
             uow.sensing.add_feed_event(event.source, event.event_id, clock.now(), reported.case_no)

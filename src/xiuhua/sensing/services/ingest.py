@@ -581,7 +581,8 @@ def _open_case(episode: Episode, uow: UnitOfWork, clock: Clock, handle: Handle, 
                 reporter=f"物联感知 {device.code}",
                 component_id=device.component_id,
                 idempotency_key=f"sensing-alarm-{episode.id}",
-            )
+            ),
+            clock=clock,
         )
         case_no = reported.case_no
     else:

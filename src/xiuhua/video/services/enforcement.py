@@ -302,7 +302,8 @@ def _open_case(
             reporter=f"视频智能发现 {camera.code}",
             idempotency_key=key[:64],
             photos=photos,
-        )
+        ),
+        clock=clock,
     )
     desk = deps.policy.desk
     if reported.created and desk is not None:
@@ -314,7 +315,7 @@ def _open_case(
             (Action.DISPATCH, {"department_code": zone.department_code}),
         ]
         for action, extra in steps:
-            deps.handle(ActOnCase(reported.case_no, action, desk, **extra))  # type: ignore[arg-type]
+            deps.handle(ActOnCase(reported.case_no, action, desk, **extra), clock=clock)  # type: ignore[arg-type]
     return reported.case_no
 
 
