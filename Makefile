@@ -35,6 +35,7 @@ lint: setup
 	$(BIN)/ruff check src tests bench tools
 	$(BIN)/ruff format --check src tests bench tools
 	$(BIN)/mypy
+	$(BIN)/lint-imports  # the house's import rules (docs/architecture.md)
 
 test: lint browser
 	$(BIN)/pytest

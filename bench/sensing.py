@@ -33,7 +33,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from sqlalchemy.engine import make_url
 
-from xiuhua.bootstrap import Runtime
+from xiuhua.bootstrap import Runtime, messagebus
 from xiuhua.demo.city import build_demo
 from xiuhua.demo.sources import demo_sources
 from xiuhua.platform import packagedata
@@ -160,9 +160,9 @@ class Pipeline:
     def __call__(self, batch: Sequence[Delivery]) -> None:
         if not self.first:
             self.first = time.perf_counter()
-        report = sensing.ingest_messages(
-            [Message(d.topic, d.payload) for d in batch], self.rt.uow(), self.rt.clock, self.policy
-        )
+        uow = self.rt.uow()
+        handle = messagebus(uow, self.rt.clock, self.policy).handle
+        report = sensing.ingest_messages([Message(d.topic, d.payload) for d in batch], uow, self.rt.clock, handle)
         self.last = time.perf_counter()
         self.received += report.received
         self.stored += report.stored

@@ -23,7 +23,10 @@ from sqlalchemy.sql.elements import (
 
 from xiuhua.cases.adapters.fakes import FakeCases, FakeOutbox, FakePolicyStore
 from xiuhua.cases.domain.case import Case
+from xiuhua.evaluation.adapters.fakes import FakeTallies
 from xiuhua.geo.adapters.fakes import FakeComponentLookup
+from xiuhua.handlers import event_bus
+from xiuhua.kernel.bus import MessageBus
 from xiuhua.org.adapters.fakes import (
     FakeCalendarStore,
     FakeCatalog,
@@ -35,6 +38,7 @@ from xiuhua.org.adapters.fakes import (
 
 REPOSITORIES = (
     "regions", "organizations", "staff", "catalog", "calendar", "settings", "policy", "cases", "outbox", "components",
+    "evaluation",
 )  # fmt: skip
 
 
@@ -42,7 +46,9 @@ class FakeUnitOfWork:
     """Satisfies cases.ports.CaseReadsUnitOfWork (its connection answers reporting's scope check only) and
     org.ports.StaffUnitOfWork."""
 
-    def __init__(self) -> None:
+    def __init__(self, bus: MessageBus | None = None) -> None:
+        self.bus = bus or event_bus()
+        """The product's handlers of case events by default: the outbox rows and the tallies, as in SQL."""
         self.regions = FakeRegions()
         self.organizations = FakeOrganizations()
         self.staff = FakeStaffDirectory()
@@ -53,6 +59,7 @@ class FakeUnitOfWork:
         self.cases = FakeCases()
         self.outbox = FakeOutbox()
         self.components = FakeComponentLookup()
+        self.evaluation = FakeTallies()
         self.connection = ScopeConnection(self.cases)
         self.committed = False
         self.commits = 0
@@ -74,14 +81,19 @@ class FakeUnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._restore()  # after a commit the state is the saved one: nothing changes
+        self.cases.forget()
 
     def commit(self) -> None:
+        events = self.cases.collect_events()
+        self.bus.publish(events, self)  # in the transaction: a failure leaves nothing behind
         self._saved = self._state()
         self.committed = True
         self.commits += 1
+        self.bus.published(events)
 
     def rollback(self) -> None:
         self._restore()
+        self.cases.forget()
 
 
 class ScopeConnection:

@@ -8,14 +8,19 @@ then too, so a command that needs none of them pays nothing.
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
+from xiuhua.cases.domain.commands import ActOnCase, ReportCase
+from xiuhua.cases.ports import CaseReadsUnitOfWork
+from xiuhua.cases.services.lifecycle import act_on_case, report_case
 from xiuhua.cases.services.policy import CasePolicy, load_policy
 from xiuhua.config import Settings, get_settings
+from xiuhua.handlers import event_bus
+from xiuhua.kernel.bus import MessageBus
 from xiuhua.kernel.clock import SystemClock
 from xiuhua.kernel.ports import Clock
 from xiuhua.org.adapters import holidays
@@ -146,3 +151,16 @@ def bootstrap(
     if migrate:
         ensure_schema(engine)
     return Runtime(engine, clock, settings)
+
+
+def messagebus(
+    uow: CaseReadsUnitOfWork | None = None, clock: Clock | None = None, policy: CasePolicy | None = None
+) -> MessageBus:
+    """The message bus with the product's handlers: the in-transaction handlers of case events (the outbox
+    rows, the evaluation tallies) always, which every unit of work runs at commit; and, given the unit of
+    work, clock and case policy they run with, the commands of the cases subject (``bus.handle(ReportCase)``)."""
+    bus = event_bus()
+    if uow is not None and clock is not None and policy is not None:
+        bus.command(ReportCase, partial(report_case, uow=uow, clock=clock, policy=policy))
+        bus.command(ActOnCase, partial(act_on_case, uow=uow, clock=clock, policy=policy))
+    return bus

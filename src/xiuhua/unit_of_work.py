@@ -1,4 +1,9 @@
-"""The unit of work: one connection and one transaction per use case, rolled back unless committed."""
+"""The unit of work: one connection and one transaction per use case, rolled back unless committed.
+
+At commit it collects the events of the cases its repository added or loaded (``seen``), and of anything
+else recorded in the transaction, and hands them to the message bus: the in-transaction handlers (the
+evaluation tallies, the outbox rows) run before the database commits, the after-commit ones after it.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,8 @@ from xiuhua.evaluation.adapters.evaluation_repository import EvaluationRepositor
 from xiuhua.geo.adapters.component_repository import ComponentRepository
 from xiuhua.geo.adapters.geo_repository import GeoRepository
 from xiuhua.geo.adapters.layer_repository import LayerRepository
+from xiuhua.handlers import event_bus
+from xiuhua.kernel.bus import MessageBus
 from xiuhua.org.adapters.account_repository import AccountRepository, AuditRepository
 from xiuhua.org.adapters.repositories import (
     CalendarRepository,
@@ -32,8 +39,9 @@ class SqlUnitOfWork:
     """Bound to an Engine (a connection per use case), or to an open Connection, where each use case
     becomes a savepoint: how the tests run many use cases inside one transaction they roll back."""
 
-    def __init__(self, bind: Engine | Connection) -> None:
+    def __init__(self, bind: Engine | Connection, bus: MessageBus | None = None) -> None:
         self.bind = bind
+        self.bus = bus or _PRODUCT_BUS
         self.committed = False
 
     def __enter__(self) -> SqlUnitOfWork:
@@ -76,8 +84,18 @@ class SqlUnitOfWork:
     def rollback(self) -> None:
         """Undo this use case's writes and start afresh within the same unit of work."""
         self._tx.rollback()
+        self.cases.forget()
+        self.evaluation.forget()
         self._tx = self.connection.begin() if isinstance(self.bind, Engine) else self.connection.begin_nested()
 
     def commit(self) -> None:
+        """Run the in-transaction handlers of the events recorded, commit, then run the after-commit ones."""
+        events = self.cases.collect_events()
+        self.bus.publish(events, self)  # raises: nothing is committed (the exit rolls back)
         self._tx.commit()
         self.committed = True
+        self.bus.published(events)
+
+
+_PRODUCT_BUS = event_bus()
+"""The product's event handlers, for a unit of work built without a bus of its own."""

@@ -352,3 +352,29 @@ def test_parking_an_overdue_case_clears_overdue_and_the_sweep_copes(city: City) 
     city.clock.set(at("2026-03-05 10:00"))
     report = sweep(city.uow, city.clock, city.policy)
     assert report.urged == [] and report.overdue == 0
+
+
+def test_case_events_are_handled_in_the_transaction_and_after_it(city: City) -> None:
+    from xiuhua.bootstrap import messagebus
+    from xiuhua.cases.domain.events import CaseReported, CaseTransitioned
+
+    def boom(*_: Any) -> None:
+        raise RuntimeError("boom")
+
+    after: list[str] = []
+    bus = messagebus()
+    bus.after(CaseReported, lambda e: after.append(e.case.case_no))
+    bus.after(CaseTransitioned, boom)  # fails after commit: logged, the case change stands
+    city.uow.bus = bus
+    case_no = city.report().case_no
+    assert after == [case_no]
+    assert city.act(case_no, Action.ACCEPT, "acceptor1").state is State.ACCEPTED
+    bus.on(CaseTransitioned, boom)  # fails in the transaction: nothing of the change is written
+    with pytest.raises(RuntimeError):
+        city.act(case_no, Action.FILE, "shiftleader1", standard_id=city.standard_id())
+    assert city.case(case_no).state is State.ACCEPTED
+    with city.uow:
+        assert [e.action for e in city.uow.cases.log(case_no)] == [Action.REPORT, Action.ACCEPT]
+        assert [e.type for e in city.uow.outbox.after(0, 100) if e.case_no == case_no] == [
+            "case.reported", "case.transitioned",
+        ]  # fmt: skip

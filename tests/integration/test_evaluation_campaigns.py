@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests.integration.test_evaluation import WATER, City, make_city, make_march
+from xiuhua.bootstrap import messagebus
 from xiuhua.cases.services.deadlines import sweep
 from xiuhua.evaluation.services import campaigns as cp
 from xiuhua.kernel.errors import InvalidInputError, NotFoundError
@@ -75,7 +76,12 @@ def test_the_headquarters_urges_overdue_cases_of_its_campaign(city: City, march:
     city.clock.advance(days=1)
     sweep(city.uow, city.clock, city.policy)
     leader = load_actor(city.uow, "leader")
-    urged = cp.urge_campaign(cp.UrgeCampaign("covers-longting", leader), city.uow, city.clock, city.policy)
+    urged = cp.urge_campaign(
+        cp.UrgeCampaign("covers-longting", leader),
+        city.uow,
+        city.clock,
+        messagebus(city.uow, city.clock, city.policy).handle,
+    )
     assert march["d"] in urged
     progress = cp.campaign_progress(cp.ShowProgress("covers-longting", "2026-03"), city.uow)
     assert progress.urged >= 1

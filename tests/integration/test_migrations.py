@@ -68,10 +68,10 @@ def test_ratings_kept_as_audit_rows_move_to_their_table(empty_engine: Engine) ->
 
     from tests.integration.test_case_loop import City
     from tests.integration.test_rating import CITIZEN, citizens_case
-    from xiuhua.demo.sources import demo_sources
     from xiuhua.cases.services.policy import load_policy
     from xiuhua.cases.services.rating import RATED, case_rating
     from xiuhua.demo.city import build_demo
+    from xiuhua.demo.sources import demo_sources
     from xiuhua.kernel.clock import FakeClock
     from xiuhua.kernel.errors import NotFoundError
     from xiuhua.org.adapters import holidays

@@ -12,10 +12,12 @@ import pytest
 from shapely.geometry import Point
 
 from tests.unit.test_components import make_component
+from xiuhua.bootstrap import messagebus
 from xiuhua.cases.domain.workflow import Source, State
-from xiuhua.cases.services.policy import CasePolicy, load_policy
+from xiuhua.cases.services.policy import load_policy
 from xiuhua.demo.city import build_demo
 from xiuhua.demo.sources import demo_sources
+from xiuhua.kernel.bus import Handle
 from xiuhua.kernel.clock import FakeClock
 from xiuhua.kernel.errors import InvalidInputError, NotFoundError
 from xiuhua.org.adapters import holidays
@@ -38,7 +40,7 @@ PLACE = {"district_code": "410202", "street_code": "410202001", "community_code"
 class Sensing:
     uow: SqlUnitOfWork
     clock: FakeClock
-    policy: CasePolicy
+    handle: Handle
 
     def devices(self, *rows: dict[str, str]) -> None:
         table = [Row(i + 2, {**PLACE, "department_code": SANITATION, **r}) for i, r in enumerate(rows)]
@@ -52,7 +54,7 @@ class Sensing:
         if advance:
             self.clock.set(max([self.clock.now(), *stamps]))
         batch = [Message(topic, m if isinstance(m, bytes) else json.dumps(m).encode("utf-8")) for m in messages]
-        return sensing.ingest_messages(batch, self.uow, self.clock, self.policy)
+        return sensing.ingest_messages(batch, self.uow, self.clock, self.handle)
 
     def case(self, case_no: str) -> Any:
         with self.uow:
@@ -70,7 +72,7 @@ def city(uow: SqlUnitOfWork) -> Sensing:
     sensing.seed_sensing(
         packagedata.read("sensing/rules_default.csv"), packagedata.read("sensing/feed_mappings_default.csv"), uow, clock
     )
-    return Sensing(uow, clock, load_policy(uow, holidays.statutory_days))
+    return Sensing(uow, clock, messagebus(uow, clock, load_policy(uow, holidays.statutory_days)).handle)
 
 
 def reading(device: str, at: datetime, alarm: bool = False, **values: float) -> dict[str, Any]:

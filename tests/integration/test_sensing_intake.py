@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from xiuhua.cases.services.policy import CasePolicy, load_policy
+from xiuhua.bootstrap import messagebus
+from xiuhua.cases.services.policy import load_policy
 from xiuhua.demo.city import build_demo
 from xiuhua.demo.sources import demo_sources
+from xiuhua.kernel.bus import Handle
 from xiuhua.kernel.clock import FakeClock
 from xiuhua.org.adapters import holidays
 from xiuhua.platform import packagedata
@@ -100,7 +102,7 @@ def test_depth_and_size_are_bounded_before_parsing_and_strings_do_not_count() ->
     assert decode_message(b"\xef\xbb\xbf" + good, TOPIC).device_code == "DUST-1"  # a UTF-8 BOM is no harm
 
 
-def _city(uow: SqlUnitOfWork) -> tuple[FakeClock, CasePolicy]:
+def _city(uow: SqlUnitOfWork) -> tuple[FakeClock, Handle]:
     calendar = load_policy(uow, holidays.statutory_days).timing.calendar
     build_demo(demo_sources(geometry=False), uow, calendar)
     clock = FakeClock(T0)
@@ -113,11 +115,11 @@ def _city(uow: SqlUnitOfWork) -> tuple[FakeClock, CasePolicy]:
         for code in ("DUST-1", "DUST-2")
     ]  # fmt: skip
     sensing.import_devices(rows, uow, clock)
-    return clock, load_policy(uow, holidays.statutory_days)
+    return clock, messagebus(uow, clock, load_policy(uow, holidays.statutory_days)).handle
 
 
 def test_a_batch_of_hostile_payloads_is_dead_lettered_and_its_good_messages_stored(uow: SqlUnitOfWork) -> None:
-    clock, policy = _city(uow)
+    clock, handle = _city(uow)
 
     def good(code: str, pm10: float) -> Message:
         body = {"device": code, "ts": T0.isoformat(), "values": {"pm10": pm10}}
@@ -131,7 +133,7 @@ def test_a_batch_of_hostile_payloads_is_dead_lettered_and_its_good_messages_stor
     batch += [Message(TOPIC, payload) for payload, _reason in DECODER_HOSTILE.values()]
     batch += [Message(TOPIC, payload) for payload in checked.values()]
     batch += [good("DUST-2", 90.0)]
-    report = sensing.ingest_messages(batch, uow, clock, policy)
+    report = sensing.ingest_messages(batch, uow, clock, handle)
     assert report.stored == 2
     expected: dict[str, int] = {}
     for _payload, reason in DECODER_HOSTILE.values():
@@ -152,13 +154,13 @@ def test_a_batch_of_hostile_payloads_is_dead_lettered_and_its_good_messages_stor
 
 
 def test_a_message_that_fails_even_alone_is_dead_lettered_and_the_others_ingested(uow: SqlUnitOfWork) -> None:
-    clock, policy = _city(uow)
+    clock, handle = _city(uow)
     poison = Message(TOPIC, b'{"device":"DUST-1","ts":"' + TS + b'","values":{"pm10":70},"x":"poison"}')
 
     def ingest(messages: Sequence[Message]) -> IngestReport:
         if poison in messages:  # a fault no check foresaw, raised by this one message every time
             raise RuntimeError("boom")
-        return sensing.ingest_messages(messages, uow, clock, policy)
+        return sensing.ingest_messages(messages, uow, clock, handle)
 
     good = [Message(f"xiuhua/sensors/dust/{c}", json.dumps({"device": c, "ts": T0.isoformat(),
                                                               "values": {"pm10": 60}}).encode())

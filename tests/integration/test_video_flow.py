@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from xiuhua.bootstrap import messagebus
 from xiuhua.cases.domain.workflow import Action, Source, State
 from xiuhua.cases.services.audit import verify_log
 from xiuhua.cases.services.policy import load_policy
@@ -55,7 +56,8 @@ def setup(uow: SqlUnitOfWork, tmp_path: Path) -> Setup:
     clock = FakeClock(datetime(2026, 3, 3, 8, 0, tzinfo=SH))
     import_vehicles(read_table(packaged_video() / "demo_vehicles.csv"), uow, clock, cipher)
     store = FileEvidenceStore(tmp_path / "evidence")
-    deps = Deps(store, cipher, load_policy(uow, holidays.statutory_days), EnforcementPolicy(15, DESK))
+    handle = messagebus(uow, clock, load_policy(uow, holidays.statutory_days)).handle
+    deps = Deps(store, cipher, handle, EnforcementPolicy(15, DESK))
     return Setup(uow, deps, store, {str(d["code"]): d for d in definitions})
 
 

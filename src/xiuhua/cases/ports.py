@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Connection
 
 from xiuhua.cases.domain.case import Case, LogEntry
+from xiuhua.cases.domain.events import OverdueMark
 from xiuhua.cases.domain.rating import Rating
 from xiuhua.cases.domain.workflow import State
 from xiuhua.geo.ports import ComponentLookup
+from xiuhua.kernel.events import Event as DomainEvent
 from xiuhua.kernel.ports import UnitOfWork
 from xiuhua.org.domain.calendar import TimeLimit
 from xiuhua.org.domain.model import (
@@ -25,22 +26,16 @@ if TYPE_CHECKING:  # the events are the outbox service's own
     from xiuhua.cases.services.outbox import Event
 
 
-@dataclass(frozen=True, slots=True)
-class OverdueMark:
-    """A case the sweep has just flagged overdue, with what the live stream needs to place it."""
-
-    case_no: str
-    state: str
-    class_code: str
-    due_at: datetime
-    district_code: str
-    street_code: str
-    community_code: str
-    department_code: str | None
-
-
 class Cases(Protocol):
     """Cases (the aggregate, with its version) and their append-only, hash-chained log."""
+
+    def record(self, *events: DomainEvent) -> None:
+        """Record events that no loaded case carries; the unit of work publishes them with the cases' own."""
+        ...
+
+    def add_many(self, cases: Sequence[Case], progress: Callable[[str, int, int], None]) -> None:
+        """Insert cases with their whole logs in batches (executemany), not one statement per case."""
+        ...
 
     def next_case_no(self, local_day: date) -> str:
         """YYYYMMDD + a 6-digit sequence for that day, unique across the city (atomic on both backends)."""
@@ -128,10 +123,6 @@ class HistoricCases(Protocol):
 
     def existing_case_nos(self, case_nos: Sequence[str]) -> set[str]: ...
 
-    def add_historic_cases(self, cases: Sequence[Case], progress: Callable[[str, int, int], None]) -> None:
-        """Insert cases and their logs in batches (executemany), not one statement per case."""
-        ...
-
 
 class CasesUnitOfWork(CalendarUnitOfWork, Protocol):
     """What the case services use."""
@@ -185,5 +176,7 @@ class HistoryImportUnitOfWork(UnitOfWork, Protocol):
     def regions(self) -> Regions: ...
     @property
     def organizations(self) -> Organizations: ...
+    @property
+    def cases(self) -> Cases: ...
     @property
     def evaluation(self) -> HistoricCases: ...

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from xiuhua.cases.domain.case import Case
-from xiuhua.cases.ports import CasesUnitOfWork
+from xiuhua.cases.ports import Cases, CasesUnitOfWork
+from xiuhua.evaluation.domain.tallies import Key, TallyState
+from xiuhua.kernel.ports import UnitOfWork
 
 if TYPE_CHECKING:  # the facts' columnar shape is the SQL repository's
-    from xiuhua.evaluation.adapters.evaluation_repository import CaseFacts
+    from xiuhua.evaluation.domain.facts import CaseFacts
 
 
 class EvaluationStore(Protocol):
     """Evaluation schemes, results, tallies, appeals and campaigns, and the case facts they are computed from."""
+
+    def case_state(self, case_id: int) -> TallyState | None:
+        """A case's tally state as of its last committed log row; None when none was kept (a bulk load)."""
+        ...
+
+    def put_case_states(self, states: Sequence[tuple[int, TallyState]]) -> None:
+        """Keep cases' tally states (insert or replace)."""
+        ...
+
+    def add_tallies(self, deltas: dict[Key, int]) -> None:
+        """Add the deltas to the monthly tallies."""
+        ...
 
     """Evaluation schemes, results, tallies, appeals and campaigns, and the case facts they are computed from."""
 
@@ -113,13 +126,18 @@ class EvaluationStore(Protocol):
 
     def existing_case_nos(self, case_nos: Sequence[str]) -> set[str]: ...
 
-    def add_historic_cases(self, cases: Sequence[Case], progress: Callable[[str, int, int], None]) -> None:
-        """Insert cases and their logs in batches (executemany), not one statement per case."""
-        ...
-
 
 class EvaluationUnitOfWork(CasesUnitOfWork, Protocol):
     """What the evaluation services use."""
 
+    @property
+    def evaluation(self) -> EvaluationStore: ...
+
+
+class TallyUnitOfWork(UnitOfWork, Protocol):
+    """What the tally handlers use, inside the transaction of the case change."""
+
+    @property
+    def cases(self) -> Cases: ...
     @property
     def evaluation(self) -> EvaluationStore: ...

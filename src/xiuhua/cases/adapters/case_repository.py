@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any, cast
@@ -15,17 +15,18 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from xiuhua.cases.domain.case import Case, LogEntry, PauseSpan, StepRecord, Urgency
+from xiuhua.cases.domain.events import OverdueMark
 from xiuhua.cases.domain.workflow import Action, Source, State, Step
-from xiuhua.cases.ports import OverdueMark
-from xiuhua.evaluation.domain.tallies import Key, TallyState, advance
 from xiuhua.geo.domain.geography import Location
 from xiuhua.kernel.actor import Role
 from xiuhua.kernel.errors import ConflictError
+from xiuhua.kernel.events import Event
 from xiuhua.org.domain.calendar import TimeLimit
 from xiuhua.org.domain.model import ClassKind
 from xiuhua.platform.db import tables as t
 
 _METRES_PER_DEGREE = 111_320.0
+_BATCH = 2000  # cases per statement in a bulk insert
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -42,7 +43,7 @@ def _dt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-def _details(case: Case, tally: TallyState) -> str:
+def _details(case: Case) -> str:
     return json.dumps(
         {
             "steps": [
@@ -58,13 +59,12 @@ def _details(case: Case, tally: TallyState) -> str:
             "pauses": [{"kind": p.kind, "start": _iso(p.start), "end": _iso(p.end)} for p in case.pauses],
             "extensions": [str(e) for e in case.extensions],
             "counters": case.counters,
-            "tally": tally.to_list(),
         },
         ensure_ascii=False,
     )
 
 
-def _row(case: Case, tally: TallyState) -> dict[str, Any]:
+def _row(case: Case) -> dict[str, Any]:
     current = case.current_step
     loc = case.location
     return {
@@ -107,7 +107,7 @@ def _row(case: Case, tally: TallyState) -> dict[str, Any]:
         "overnight": case.overnight,
         "auto_urged_at": case.auto_urged_at,
         "pending_extension": str(case.pending_extension) if case.pending_extension else None,
-        "details": _details(case, tally),
+        "details": _details(case),
         "log_head": case.log_head,
         "log_seq": case.log_seq,
     }
@@ -177,18 +177,6 @@ def log_row(case_id: int, e: LogEntry) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def write_tallies(conn: Connection, deltas: dict[Key, int]) -> None:
-    """Add the deltas to the monthly evaluation tallies (in key order, so concurrent writers never deadlock).
-    Sent to the driver directly: it runs with every case transaction, and this halves its cost."""
-    if deltas:
-        mark = "%s" if conn.dialect.name == "postgresql" else "?"
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.executemany(_ADD_TALLY.format(mark=mark), [(*key, n) for key, n in sorted(deltas.items())])
-        finally:
-            cursor.close()
-
-
 def log_entry(r: Row[Any]) -> LogEntry:
     return LogEntry(
         seq=r.seq,
@@ -236,17 +224,33 @@ _ADD_PHOTO = {
     name: dialect.insert(t.case_photos).on_conflict_do_nothing(index_elements=["case_id", "stage", "sha256"])
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
-_ADD_TALLY = (
-    "INSERT INTO evaluation_tallies (month, object_type, code, name, n) "
-    "VALUES ({mark}, {mark}, {mark}, {mark}, {mark}) "
-    "ON CONFLICT (month, object_type, code, name) DO UPDATE SET n = evaluation_tallies.n + excluded.n"
-)
 
 
 class CaseRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self._tallies: dict[str, TallyState] = {}  # each loaded case's evaluation tally state, by case number
+        self.seen: dict[int, Case] = {}
+        """The cases this transaction added or loaded (by object): the unit of work collects their events."""
+        self.events: list[Event] = []
+        """Events of this transaction that belong to no loaded case (the sweep's flags, an import)."""
+
+    def record(self, *events: Event) -> None:
+        """Record events that no loaded case carries; they are published with the case events at commit."""
+        self.events.extend(events)
+
+    def collect_events(self) -> list[Event]:
+        """Take the events recorded so far: each seen case's, in the order the cases were seen, then the rest."""
+        out: list[Event] = []
+        for case in self.seen.values():
+            out.extend(case.events)
+            case.events = []
+        out.extend(self.events)
+        self.events = []
+        return out
+
+    def forget(self) -> None:
+        """Drop what this transaction has seen (it was rolled back)."""
+        self.seen, self.events = {}, []
 
     def next_case_no(self, local_day: date) -> str:
         """YYYYMMDD + a 6-digit sequence for that day, unique across the city (atomic on both backends)."""
@@ -257,9 +261,8 @@ class CaseRepository:
 
     def add(self, case: Case) -> None:
         """Insert a new case; raises ConflictError when its idempotency key is already taken."""
-        tally, deltas = advance(TallyState(), case, case.new_log)
         try:
-            case.id = self.conn.execute(_INSERT_CASE, {"version": 1, **_row(case, tally)}).scalar_one()
+            case.id = self.conn.execute(_INSERT_CASE, {"version": 1, **_row(case)}).scalar_one()
         except IntegrityError as exc:
             if case.idempotency_key and self._key_taken(exc):
                 raise ConflictError(
@@ -267,13 +270,12 @@ class CaseRepository:
                 ) from exc
             raise
         case.version = 1
-        self._flush_new(case, tally, deltas)
+        self.seen[id(case)] = case
+        self._flush_new(case)
 
     def save(self, case: Case) -> None:
         """Write the case if nobody changed it since it was read; raises ConflictError otherwise."""
-        before = self._tallies.get(case.case_no) or self._tally_from_log(case)
-        tally, deltas = advance(before, case, case.new_log)
-        row = _row(case, tally)
+        row = _row(case)
         params = {f"v_{k}": row[k] for k in _MUTABLE_COLUMNS}
         params.update(b_id=case.id, b_version=case.version, b_new_version=case.version + 1)
         if cast(CursorResult[Any], self.conn.execute(_UPDATE_CASE, params)).rowcount != 1:
@@ -281,18 +283,13 @@ class CaseRepository:
                 "case.conflict", f"案件 {case.case_no} 已被他人更新，请刷新后重试", case_no=case.case_no
             )
         case.version += 1
-        self._flush_new(case, tally, deltas)
+        self.seen[id(case)] = case
+        self._flush_new(case)
 
-    def _tally_from_log(self, case: Case) -> TallyState:
-        """The tally state of a case stored before tallies existed: folded from its stored log."""
-        return advance(TallyState(), case, self.log(case.case_no))[0]
-
-    def _flush_new(self, case: Case, tally: TallyState, deltas: dict[Key, int]) -> None:
+    def _flush_new(self, case: Case) -> None:
         assert case.id is not None
         if case.new_log:
             self.conn.execute(_INSERT_LOG, [log_row(case.id, e) for e in case.new_log])
-        write_tallies(self.conn, deltas)
-        self._tallies[case.case_no] = tally
         if case.new_urges:
             self.conn.execute(
                 t.urge_orders.insert(),
@@ -304,16 +301,26 @@ class CaseRepository:
             )  # fmt: skip
         case.new_log, case.new_urges = [], []
 
+    def add_many(self, cases: Sequence[Case], progress: Callable[[str, int, int], None]) -> None:
+        """Insert cases with their whole logs (``new_log``, kept) in batches (executemany), not one statement
+        per case: a history import, around the workflow (the cases record no events)."""
+        for i in range(0, len(cases), _BATCH):
+            batch = cases[i : i + _BATCH]
+            self.conn.execute(t.cases.insert(), [{"version": 1, **_row(c)} for c in batch])
+            numbers = select(t.cases.c.case_no, t.cases.c.id).where(t.cases.c.case_no.in_([c.case_no for c in batch]))
+            ids = {no: case_id for no, case_id in self.conn.execute(numbers)}
+            for c in batch:
+                c.id, c.version = ids[c.case_no], 1
+            self.conn.execute(_INSERT_LOG, [log_row(ids[c.case_no], e) for c in batch for e in c.new_log])
+            progress("写入历史案件", i + len(batch), len(cases))
+
     def get(self, case_no: str) -> Case | None:
         row = self.conn.execute(_GET_CASE, {"b_case_no": case_no}).first()
         if row is None:
             return None
-        details = json.loads(row.details)
-        if stored := details.get("tally"):
-            self._tallies[case_no] = TallyState.from_list(stored)
-        else:
-            self._tallies.pop(case_no, None)
-        return _case(row, details)
+        case = _case(row, json.loads(row.details))
+        self.seen[id(case)] = case
+        return case
 
     @staticmethod
     def _key_taken(exc: IntegrityError) -> bool:

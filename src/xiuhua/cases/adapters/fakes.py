@@ -8,17 +8,18 @@ import copy
 import json
 import math
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
 from xiuhua.cases.domain.case import Case, LogEntry
+from xiuhua.cases.domain.events import OverdueMark
 from xiuhua.cases.domain.workflow import State
-from xiuhua.cases.ports import OverdueMark
 from xiuhua.cases.services.outbox import Event
 from xiuhua.kernel.errors import ConflictError
+from xiuhua.kernel.events import Event as DomainEvent
 from xiuhua.org.domain.calendar import TimeLimit
 from xiuhua.org.domain.model import ClassKind
 from xiuhua.org.domain.routing import RoutingRule
@@ -38,6 +39,24 @@ class FakeCases:
         self.logs: dict[str, list[LogEntry]] = {}
         self.counters: dict[str, int] = {}
         self.photos: dict[tuple[int, str, str], StoredPhoto] = {}
+        self.seen: dict[int, Case] = {}
+        """The cases handed out or stored in this transaction, whose events the unit of work publishes."""
+        self.events: list[DomainEvent] = []
+
+    def record(self, *events: DomainEvent) -> None:
+        self.events.extend(events)
+
+    def collect_events(self) -> list[DomainEvent]:
+        out: list[DomainEvent] = []
+        for case in self.seen.values():
+            out.extend(case.events)
+            case.events = []
+        out.extend(self.events)
+        self.events = []
+        return out
+
+    def forget(self) -> None:
+        self.seen, self.events = {}, []
 
     def next_case_no(self, local_day: date) -> str:
         day = local_day.strftime("%Y%m%d")
@@ -54,6 +73,15 @@ class FakeCases:
         self.logs[case.case_no] = []
         self._flush(case)
 
+    def add_many(self, cases: Sequence[Case], progress: Callable[[str, int, int], None]) -> None:
+        for done, case in enumerate(cases, 1):
+            case.id = max((c.id or 0 for c in self.rows.values()), default=0) + 1
+            case.version = 1
+            self.logs[case.case_no] = list(case.new_log)  # the whole log is kept on the case, as in SQL
+            self.rows[case.case_no] = self._stored(case)
+            self.seen[id(case)] = case
+            progress("cases", done, len(cases))
+
     def save(self, case: Case) -> None:
         stored = self.rows.get(case.case_no)
         if stored is None or stored.version != case.version:
@@ -64,13 +92,24 @@ class FakeCases:
         self._flush(case)
 
     def _flush(self, case: Case) -> None:
+        self.seen[id(case)] = case
         self.logs[case.case_no].extend(case.new_log)
         case.new_log, case.new_urges = [], []
-        self.rows[case.case_no] = copy.deepcopy(case)
+        self.rows[case.case_no] = self._stored(case)
+
+    @staticmethod
+    def _stored(case: Case) -> Case:
+        stored = copy.deepcopy(case)
+        stored.events = []  # events belong to the transaction, never to the stored row
+        return stored
 
     def get(self, case_no: str) -> Case | None:
         stored = self.rows.get(case_no)
-        return copy.deepcopy(stored) if stored else None
+        if stored is None:
+            return None
+        case = copy.deepcopy(stored)
+        self.seen[id(case)] = case
+        return case
 
     def by_idempotency_key(self, key: str) -> tuple[str, str | None] | None:
         return next(((c.case_no, c.request_digest) for c in self.rows.values() if c.idempotency_key == key), None)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from xiuhua.cases.domain.events import CaseReported, CaseTransitioned
 from xiuhua.cases.domain.workflow import (
     INITIAL,
     STEP_OF,
@@ -25,6 +26,7 @@ from xiuhua.cases.domain.workflow import (
 from xiuhua.geo.domain.geography import Location
 from xiuhua.kernel.actor import Actor, Role
 from xiuhua.kernel.errors import ForbiddenError, InvalidInputError
+from xiuhua.kernel.events import Event
 from xiuhua.org.domain.calendar import Pause, TimeLimit, WorkCalendar
 from xiuhua.org.domain.model import ClassKind
 
@@ -238,6 +240,12 @@ class Case:
     new_log: list[LogEntry] = field(default_factory=list)
     new_urges: list[UrgeOrder] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # Not a field: an event refers back to its case, and fields are what asdict() and replace() walk.
+        self.events: list[Event] = []
+        """What happened to the case since it was loaded (one event per new log row); the unit of work hands
+        them to the message bus when it commits."""
+
     # ----- reading -------------------------------------------------------------------------------
     @property
     def current_step(self) -> StepRecord | None:
@@ -368,6 +376,7 @@ class Case:
         entry = replace(entry, hash=entry.computed_hash(self.case_no))
         self.log_seq, self.log_head = entry.seq, entry.hash
         self.new_log.append(entry)
+        self.events.append(CaseReported(self, entry) if source is None else CaseTransitioned(self, entry))
         return entry
 
     def bump(self, counter: str) -> None:

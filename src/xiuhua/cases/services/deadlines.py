@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from xiuhua.cases.domain.case import Params
+from xiuhua.cases.domain.events import CaseFlaggedOverdue
 from xiuhua.cases.domain.workflow import Action, State, transition_for
 from xiuhua.cases.ports import CasesUnitOfWork
-from xiuhua.cases.services.outbox import overdue_event
 from xiuhua.cases.services.policy import CasePolicy
 from xiuhua.kernel.actor import SYSTEM_ACTOR
 from xiuhua.kernel.errors import ConflictError
@@ -36,7 +36,7 @@ def sweep(uow: CasesUnitOfWork, clock: Clock, policy: CasePolicy) -> SweepReport
     with uow:
         marked = uow.cases.mark_overdue(now)
         report.overdue = len(marked)
-        uow.outbox.add([overdue_event(mark, now) for mark in marked])
+        uow.cases.record(*(CaseFlaggedOverdue(mark, now) for mark in marked))
         to_urge = [
             case_no
             for case_no, due_at, urged_at, entered_at in uow.cases.overdue_in(URGEABLE)

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from xiuhua.cases.domain.case import GENESIS, Case, LogEntry, StepRecord, Urgency
+from xiuhua.cases.domain.events import CasesImported
 from xiuhua.cases.domain.workflow import Action, Source, State, Step
 from xiuhua.cases.ports import HistoryImportUnitOfWork
 from xiuhua.geo.domain.geography import Location
@@ -200,7 +201,9 @@ def import_cases(cmd: ImportCases, uow: HistoryImportUnitOfWork, progress: Progr
             kept.append(item)
         skipped = settle(errors, cmd.skip_invalid)
         progress("写入历史案件", 0, len(kept))
-        uow.evaluation.add_historic_cases([h.case for h in kept], progress)
+        imported = tuple(h.case for h in kept)
+        uow.cases.add_many(imported, progress)
+        uow.cases.record(CasesImported(imported))  # the evaluation tallies them in this transaction
         uow.commit()
     progress("写入历史案件", len(kept), len(kept))
     return ImportReport(len(kept), skipped)

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from xiuhua.cases.domain import idempotency
-from xiuhua.cases.domain.case import Case, Params, PhotoStage, Urgency
+from xiuhua.cases.domain.case import Case, Params, PhotoStage
+from xiuhua.cases.domain.commands import Acted, ActOnCase, ReportCase, Reported
 from xiuhua.cases.domain.workflow import Action, Source, State, reporting_sources
 from xiuhua.cases.ports import CaseReadsUnitOfWork, CasesUnitOfWork
 from xiuhua.cases.services.access import access_case, check_reporter
-from xiuhua.cases.services.outbox import case_events
 from xiuhua.cases.services.policy import CasePolicy
 from xiuhua.cases.services.queries import visible_case_nos
-from xiuhua.geo.domain.geography import Location
 from xiuhua.kernel.actor import Actor
 from xiuhua.kernel.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from xiuhua.kernel.evidence import StoredFile
 from xiuhua.kernel.ports import Clock
 from xiuhua.org.domain.calendar import TimeLimit
-from xiuhua.org.domain.model import ClassKind, OrgKind
+from xiuhua.org.domain.model import OrgKind
+
+__all__ = ["ActOnCase", "Acted", "ReportCase", "Reported", "act_on_case", "default_source", "report_case"]
+"""The commands and their results live in domain/commands.py; they are named here too, beside their handlers."""
 
 PHOTO_STAGE = {
     Action.VERIFY: PhotoStage.VERIFY,
@@ -28,48 +29,6 @@ PHOTO_STAGE = {
     Action.CHECK_PASS: PhotoStage.CHECK,
     Action.CHECK_FAIL: PhotoStage.CHECK,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class ReportCase:
-    actor: Actor
-    source: Source
-    kind: ClassKind
-    class_code: str
-    location: Location
-    description: str
-    urgency: Urgency = Urgency.NORMAL
-    reporter: str = ""
-    reporter_phone: str | None = None
-    component_id: str | None = None
-    idempotency_key: str | None = None
-    idempotency_scope: str | None = None
-    """Whose keys these are; by default the actor's own (domain/idempotency.py)."""
-    photos: tuple[StoredFile, ...] = ()
-
-    def stored_key(self) -> tuple[str, str | None] | None:
-        """The scoped key and the digest of this report (None for the platform's own keys); None without a key."""
-        if self.idempotency_key is None:
-            return None
-        scope = self.idempotency_scope or idempotency.scope_of(self.actor)
-        digest = None if scope == idempotency.INTERNAL else idempotency.report_digest(
-            source=self.source.value, kind=self.kind.value, class_code=self.class_code, location=self.location,
-            description=self.description, urgency=self.urgency.value, reporter=self.reporter,
-            reporter_phone=self.reporter_phone, component_id=self.component_id,
-            photos=(p.sha256 for p in self.photos),
-        )  # fmt: skip
-        return idempotency.scoped_key(scope, self.idempotency_key), digest
-
-
-@dataclass(frozen=True, slots=True)
-class Reported:
-    case_no: str
-    created: bool
-    duplicates: list[tuple[str, float]] = field(default_factory=list)
-    """Open cases of the same class nearby in the reporter's scope: (case number, metres), nearest first."""
-    repeat_of: str | None = None
-    nearby: int = 0
-    """How many open cases of the same class are nearby, in anyone's scope (a count, no numbers)."""
 
 
 def default_source(actor: Actor) -> Source:
@@ -136,7 +95,6 @@ def report_case(cmd: ReportCase, uow: CaseReadsUnitOfWork, clock: Clock, policy:
             case.apply(
                 Action.SELF_DISPOSE, cmd.actor, now, policy.timing, Params(attachments=case.new_log[0].attachments)
             )
-        events = [e for entry in case.new_log for e in case_events(case, entry)]
         try:
             uow.cases.add(case)
         except ConflictError:  # the same report, retried at the same moment, won the race
@@ -145,7 +103,6 @@ def report_case(cmd: ReportCase, uow: CaseReadsUnitOfWork, clock: Clock, policy:
                 raise
             return existing
         _record_photos(uow, case, PhotoStage.REPORT, cmd.photos, now)
-        uow.outbox.add(events)
         uow.commit()
     return Reported(case.case_no, True, duplicates, case.repeat_of, len(open_nearby))
 
@@ -154,29 +111,6 @@ def _retried(uow: CasesUnitOfWork, key: str, digest: str | None) -> Reported | N
     """The case a key already names; raises IdempotencyKeyReusedError when it named another report."""
     case_no = idempotency.retry_of(uow.cases.by_idempotency_key(key), digest)
     return None if case_no is None else Reported(case_no, created=False)
-
-
-@dataclass(frozen=True, slots=True)
-class ActOnCase:
-    case_no: str
-    action: Action
-    actor: Actor
-    reason: str = ""
-    standard_id: int | None = None
-    department_code: str | None = None
-    handler: str | None = None
-    extension: str | None = None
-    duplicate_of: str | None = None
-    photos: tuple[StoredFile, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Acted:
-    case_no: str
-    state: State
-    due_at: datetime | None
-    seq: int
-    department_code: str | None = None
 
 
 def act_on_case(cmd: ActOnCase, uow: CasesUnitOfWork, clock: Clock, policy: CasePolicy) -> Acted:
@@ -210,7 +144,6 @@ def act_on_case(cmd: ActOnCase, uow: CasesUnitOfWork, clock: Clock, policy: Case
         entry = case.apply(cmd.action, cmd.actor, now, policy.timing, params)
         uow.cases.save(case)
         _record_photos(uow, case, PHOTO_STAGE.get(cmd.action, PhotoStage.BEFORE), cmd.photos, now)
-        uow.outbox.add(case_events(case, entry))
         uow.commit()
     return Acted(case.case_no, case.state, case.due_at, entry.seq, case.department_code)
 

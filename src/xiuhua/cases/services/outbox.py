@@ -19,9 +19,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from xiuhua.cases.domain.case import Case, LogEntry
+from xiuhua.cases.domain.events import CaseFlaggedOverdue, CaseLogged, OverdueMark
 from xiuhua.cases.domain.scope import CaseScope
 from xiuhua.cases.domain.workflow import Source
-from xiuhua.cases.ports import CasesUnitOfWork, OverdueMark
+from xiuhua.cases.ports import CasesUnitOfWork
 from xiuhua.kernel.actor import Actor, Role
 from xiuhua.kernel.errors import InvalidInputError
 from xiuhua.kernel.ports import Clock
@@ -90,6 +91,16 @@ def overdue_event(mark: OverdueMark, now: datetime) -> Event:
     }
     return Event("case.overdue", now, mark.case_no, mark.district_code, mark.street_code, mark.community_code,
                  mark.department_code, payload)  # fmt: skip
+
+
+def record_case_logged(event: CaseLogged, uow: CasesUnitOfWork) -> None:
+    """In-transaction handler: the outbox rows of a new log row, written with it."""
+    uow.outbox.add(case_events(event.case, event.entry))
+
+
+def record_case_overdue(event: CaseFlaggedOverdue, uow: CasesUnitOfWork) -> None:
+    """In-transaction handler: the outbox row of a case the sweep has flagged overdue."""
+    uow.outbox.add([overdue_event(event.mark, event.at)])
 
 
 def visible_to(event: Event, actor: Actor) -> bool:

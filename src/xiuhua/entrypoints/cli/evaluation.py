@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from xiuhua.bootstrap import messagebus
 from xiuhua.cases.services import history_import as history
 from xiuhua.entrypoints.cli.console import (
     SkipInvalid,
@@ -322,7 +323,9 @@ def campaign_urge(
     """指挥部专项督办：督办该专项范围内所有超期未办结的案件。"""
     rt = runtime()
     actor = load_actor(rt.uow(), by)
-    urged = campaigns.urge_campaign(campaigns.UrgeCampaign(code, actor, reason), rt.uow(), rt.clock, rt.policy())
+    uow = rt.uow()
+    handle = messagebus(uow, rt.clock, rt.policy()).handle
+    urged = campaigns.urge_campaign(campaigns.UrgeCampaign(code, actor, reason), uow, rt.clock, handle)
     out.print(f"已督办 {len(urged)} 件")
     for case_no in urged:
         print(f"  {case_no}")

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from xiuhua.bootstrap import Runtime
+from xiuhua.bootstrap import Runtime, messagebus
 from xiuhua.entrypoints.cli.console import SkipInvalid, err, export_table, out, print_report, reports_errors, runtime
 from xiuhua.kernel.errors import ConflictError, InvalidInputError
 from xiuhua.platform import packagedata
@@ -212,9 +212,9 @@ def feed_import(path: Path, skip_invalid: SkipInvalid = False) -> None:
     """导入业务系统事件表（列：source, event_id, event_type, lon, lat, description 等），新事件立案。"""
     rt = runtime()
     _seed(rt)
-    report = feeds.import_feed_table(
-        read_table(path), rt.uow(), rt.clock, rt.policy(), _locate(rt), skip_invalid=skip_invalid
-    )
+    uow = rt.uow()
+    handle = messagebus(uow, rt.clock, rt.policy()).handle
+    report = feeds.import_feed_table(read_table(path), uow, rt.clock, handle, _locate(rt), skip_invalid=skip_invalid)
     out.print(f"新立案 {len(report.created)} 件，已接入过 {len(report.existing)} 件")
     for event_id, case_no in report.created:
         out.print(f"  {event_id} → 案件 {case_no}")
@@ -244,9 +244,9 @@ def bikes_ingest(path: Path, skip_invalid: SkipInvalid = False) -> None:
     """导入车辆位置（列：operator, bike_id, lon, lat, ts），停放区外超过宽限时间的立案。"""
     rt = runtime()
     locate = rt.locator().locate
-    report = bikes.ingest_positions(
-        read_table(path), rt.uow(), rt.clock, rt.policy(), locate, skip_invalid=skip_invalid
-    )
+    uow = rt.uow()
+    handle = messagebus(uow, rt.clock, rt.policy()).handle
+    report = bikes.ingest_positions(read_table(path), uow, rt.clock, handle, locate, skip_invalid=skip_invalid)
     out.print(f"位置 {report.positions} 条，其中在停放区内 {report.inside} 条；新立案 {len(report.cases)} 件")
     for error in report.case_errors:
         err.print(f"  立案失败：{error}", markup=False)
@@ -277,10 +277,15 @@ class IngestLoop:
     def _ingest(self, messages: Sequence[Message]) -> IngestReport:
         for _attempt in range(2):
             try:
-                return sensing.ingest_messages(messages, self.rt.uow(), self.rt.clock, self.policy, self.locate)
+                return self._ingest_once(messages)
             except ConflictError:  # another ingest process wrote the same alarm at the same moment: retry
                 continue
-        return sensing.ingest_messages(messages, self.rt.uow(), self.rt.clock, self.policy, self.locate)
+        return self._ingest_once(messages)
+
+    def _ingest_once(self, messages: Sequence[Message]) -> IngestReport:
+        uow = self.rt.uow()
+        handle = messagebus(uow, self.rt.clock, self.policy).handle
+        return sensing.ingest_messages(messages, uow, self.rt.clock, handle, self.locate)
 
     def __call__(self, batch: Sequence[Delivery]) -> None:
         messages = [Message(d.topic, d.payload) for d in batch]

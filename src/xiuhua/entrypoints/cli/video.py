@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from xiuhua.bootstrap import Runtime
+from xiuhua.bootstrap import Runtime, messagebus
 from xiuhua.entrypoints.cli.console import SkipInvalid, err, out, print_report, progress_bar, reports_errors, runtime
 from xiuhua.kernel.actor import Actor, Role
 from xiuhua.kernel.errors import InvalidInputError, NotFoundError
@@ -55,7 +55,8 @@ def register(app: typer.Typer) -> None:
 
 # ----- wiring ----------------------------------------------------------------------------------------
 def deps(rt: Runtime, grace_minutes: float = 15) -> Deps:
-    return Deps(rt.evidence, rt.phone_cipher, rt.policy(), EnforcementPolicy(grace_minutes, DESK))
+    handle = messagebus(rt.uow(), rt.clock, rt.policy()).handle
+    return Deps(rt.evidence, rt.phone_cipher, handle, EnforcementPolicy(grace_minutes, DESK))
 
 
 def _definition(code: str, source: str, background: Path | None) -> dict[str, Any]:
@@ -265,7 +266,9 @@ def start_cameras(rt: Runtime, stop: threading.Event, replay_s: float = 2.0, dev
     video.register_cameras(definitions, rt.uow())
     cipher = rt.phone_cipher
     vehicles.import_vehicles(read_table(packaged_video() / "demo_vehicles.csv"), rt.uow(), rt.clock, cipher)
-    enforcement = Deps(rt.evidence, cipher, rt.policy(), EnforcementPolicy(15, DESK))
+    enforcement = Deps(
+        rt.evidence, cipher, messagebus(rt.uow(), rt.clock, rt.policy()).handle, EnforcementPolicy(15, DESK)
+    )
     provider = rt.sms_gateway("fake")
 
     def loop() -> None:

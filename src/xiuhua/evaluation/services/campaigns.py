@@ -8,15 +8,15 @@ from datetime import date, datetime, timedelta
 from importlib.resources import files
 from typing import Any
 
+from xiuhua.cases.domain.commands import ActOnCase
 from xiuhua.cases.domain.workflow import Action, State, transition_for
-from xiuhua.cases.services.lifecycle import ActOnCase, act_on_case
-from xiuhua.cases.services.policy import CasePolicy
 from xiuhua.evaluation.domain.campaigns import Campaign, TargetKind
 from xiuhua.evaluation.domain.model import Period, PeriodKind
 from xiuhua.evaluation.domain.scoring import rate, round_half_up
 from xiuhua.evaluation.domain.tallies import TZ
 from xiuhua.evaluation.ports import EvaluationUnitOfWork
 from xiuhua.kernel.actor import Actor
+from xiuhua.kernel.bus import Handle
 from xiuhua.kernel.errors import ConflictError, InvalidInputError, NotFoundError
 from xiuhua.kernel.ports import Clock
 
@@ -201,7 +201,7 @@ class UrgeCampaign:
     reason: str = ""
 
 
-def urge_campaign(cmd: UrgeCampaign, uow: EvaluationUnitOfWork, clock: Clock, policy: CasePolicy) -> list[str]:
+def urge_campaign(cmd: UrgeCampaign, uow: EvaluationUnitOfWork, clock: Clock, handle: Handle) -> list[str]:
     """专项督办: the headquarters urges every overdue open case of the campaign; returns those urged."""
     campaign = get_campaign(cmd.campaign, uow)
     reason = cmd.reason.strip() or f"{campaign.name}专项督办"
@@ -212,7 +212,7 @@ def urge_campaign(cmd: UrgeCampaign, uow: EvaluationUnitOfWork, clock: Clock, po
         if not campaign.in_scope(kind, class_code, regions):
             continue
         try:
-            act_on_case(ActOnCase(case_no, Action.URGE, cmd.actor, reason=reason), uow, clock, policy)
+            handle(ActOnCase(case_no, Action.URGE, cmd.actor, reason=reason), clock=clock)
         except ConflictError:
             continue  # moved on meanwhile (closed, or changed by someone else): nothing to urge now
         urged.append(case_no)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from xiuhua.evaluation.adapters.evaluation_repository import CaseFacts
+from xiuhua.evaluation.domain.facts import CaseFacts
 from xiuhua.evaluation.domain.model import (
     COUNT_LABELS,
     INDICATORS,
@@ -595,13 +595,6 @@ def rebuild_tallies(uow: EvaluationUnitOfWork, progress: Progress = no_progress,
         months = _rebuild(uow.evaluation, progress, only)
         uow.commit()
     return months
-
-
-def rebuild_tallies_on(conn: Any) -> None:
-    """The same, on an open connection (the migration that introduced tallies)."""
-    from xiuhua.evaluation.adapters.evaluation_repository import EvaluationRepository
-
-    _rebuild(EvaluationRepository(conn), no_progress, None)
 
 
 def _rebuild(ev: EvaluationReads, progress: Progress, only: Period | None) -> int:

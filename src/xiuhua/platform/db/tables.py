@@ -694,6 +694,14 @@ evaluation_tallies = Table(
     sqlite_with_rowid=False,  # one B-tree, not a table and its key index: fewer pages written per case change
 )
 
+evaluation_case_states = Table(
+    "evaluation_case_states",
+    metadata,
+    Column("case_id", Integer, ForeignKey("cases.id"), primary_key=True),
+    Column("state", Text, nullable=False, comment="the case's tally state as a JSON list (domain/tallies.py)"),
+    comment="what each case's log has added to the tallies so far, kept up by the evaluation's case event handler",
+)
+
 # ----- video intelligence --------------------------------------------------------------------------
 cameras = Table(
     "cameras",

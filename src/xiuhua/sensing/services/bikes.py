@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 import shapely
 
+from xiuhua.cases.domain.commands import ReportCase, Reported
 from xiuhua.cases.domain.workflow import Source
-from xiuhua.cases.services.lifecycle import ReportCase, report_case
-from xiuhua.cases.services.policy import CasePolicy
 from xiuhua.geo.domain.components import ComponentFilter
 from xiuhua.geo.domain.geography import Location
 from xiuhua.kernel.actor import SYSTEM_ACTOR
+from xiuhua.kernel.bus import Handle
 from xiuhua.kernel.errors import DomainError, InvalidInputError, NotFoundError
 from xiuhua.kernel.ports import Clock
 from xiuhua.org.domain.model import ClassKind
@@ -101,7 +101,7 @@ def ingest_positions(
     rows: Sequence[Row],
     uow: SensingUnitOfWork,
     clock: Clock,
-    policy: CasePolicy,
+    handle: Handle,
     locate: Locate,
     *,
     skip_invalid: bool = False,
@@ -171,7 +171,7 @@ def ingest_positions(
         uow.commit()
     for p, since in overdue:
         try:
-            case_no = _open_case(p, since, operators[p.operator], uow, clock, policy, locate)
+            case_no = _open_case(p, since, operators[p.operator], uow, clock, handle, locate)
         except DomainError as exc:
             report.case_errors.append(f"{p.operator}/{p.bike_id} [{exc.code}] {exc.message}")
             continue
@@ -192,14 +192,14 @@ def _open_case(
     operator: Any,
     uow: SensingUnitOfWork,
     clock: Clock,
-    policy: CasePolicy,
+    handle: Handle,
     locate: Locate,
 ) -> str:
     place = locate(p.lon, p.lat)
     if not (place.street_code and place.community_code):
         raise InvalidInputError("bikes.unlocated", f"坐标（{p.lon}, {p.lat}）不在任何社区内")
     minutes = int((p.at - since).total_seconds() // 60)
-    reported = report_case(
+    reported: Reported = handle(
         ReportCase(
             actor=SYSTEM_ACTOR,
             source=Source.SENSOR,
@@ -220,9 +220,7 @@ def _open_case(
             reporter=operator.account,
             idempotency_key=f"bike:{p.operator}:{p.bike_id}:{int(since.timestamp())}"[:64],
         ),
-        uow,
-        clock,
-        policy,
+        clock=clock,
     )
     return reported.case_no
 

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from xiuhua.cases.domain.case import Urgency
+from xiuhua.cases.domain.commands import ReportCase, Reported
 from xiuhua.cases.domain.workflow import Source
-from xiuhua.cases.services.lifecycle import ReportCase, report_case
-from xiuhua.cases.services.policy import CasePolicy
 from xiuhua.geo.domain.geography import Location
 from xiuhua.kernel.actor import SYSTEM_ACTOR
+from xiuhua.kernel.bus import Handle
 from xiuhua.kernel.errors import DomainError, InvalidInputError, NotFoundError
 from xiuhua.kernel.ports import Clock
 from xiuhua.org.domain.model import ClassKind
@@ -106,7 +106,7 @@ def import_feed(
     events: Sequence[Mapping[str, Any] | Row],
     uow: SensingUnitOfWork,
     clock: Clock,
-    policy: CasePolicy,
+    handle: Handle,
     locate: Locate | None = None,
     *,
     skip_invalid: bool = False,
@@ -141,7 +141,7 @@ def import_feed(
         if (case_no := taken.get((event.source, event.event_id))) is not None:
             report.existing.append((event.event_id, case_no))
             continue
-        reported = report_case(
+        reported: Reported = handle(
             ReportCase(
                 actor=SYSTEM_ACTOR,
                 source=Source.TRANSFER,
@@ -154,9 +154,7 @@ def import_feed(
                 component_id=event.component_id,
                 idempotency_key=event.idempotency_key,
             ),
-            uow,
-            clock,
-            policy,
+            clock=clock,
         )
         with uow:
             uow.sensing.add_feed_event(event.source, event.event_id, clock.now(), reported.case_no)
@@ -186,12 +184,12 @@ def _location(event: FeedEvent, locate: Locate | None) -> Location:
 
 
 def import_feed_table(
-    rows: Sequence[Row], uow: SensingUnitOfWork, clock: Clock, policy: CasePolicy, locate: Locate | None = None,
+    rows: Sequence[Row], uow: SensingUnitOfWork, clock: Clock, handle: Handle, locate: Locate | None = None,
     *, skip_invalid: bool = False,
 ) -> FeedReport:  # fmt: skip
     """The CSV/XLSX batch form of import_feed (columns FEED_COLUMNS)."""
     check_columns(rows, "source", "event_id", "event_type", "lon", "lat", "description")
-    return import_feed(list(rows), uow, clock, policy, locate, skip_invalid=skip_invalid)
+    return import_feed(list(rows), uow, clock, handle, locate, skip_invalid=skip_invalid)
 
 
 def set_feed_mappings(rows: Sequence[Row], uow: SensingUnitOfWork) -> int:

@@ -14,11 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from xiuhua.cases.domain.case import Urgency
+from xiuhua.cases.domain.commands import ReportCase, Reported
 from xiuhua.cases.domain.workflow import Source
-from xiuhua.cases.services.lifecycle import ReportCase, report_case
-from xiuhua.cases.services.policy import CasePolicy
 from xiuhua.geo.domain.geography import Location, Place
 from xiuhua.kernel.actor import SYSTEM_ACTOR
+from xiuhua.kernel.bus import Handle
 from xiuhua.kernel.errors import DomainError, InvalidInputError, NotFoundError
 from xiuhua.kernel.ports import Clock
 from xiuhua.org.domain.model import ClassKind
@@ -400,7 +400,7 @@ def ingest_messages(
     messages: Sequence[Message],
     uow: SensingUnitOfWork,
     clock: Clock,
-    policy: CasePolicy,
+    handle: Handle,
     locate: Locate | None = None,
     limits: Limits | None = None,
 ) -> IngestReport:
@@ -453,7 +453,7 @@ def ingest_messages(
     raised_ids = {e.id for e in to_raise}
     for episode in to_raise + [e for e in waiting if e.id not in raised_ids]:
         try:
-            report.cases.append(_open_case(episode, uow, clock, policy, locate))
+            report.cases.append(_open_case(episode, uow, clock, handle, locate))
         except DomainError as exc:  # the alarm stays raised without a case; the next batch tries again
             report.case_errors.append(f"[{exc.code}] {exc.message}")
         except Exception as exc:  # likewise: the readings are committed, and raising would fail every batch after
@@ -545,7 +545,7 @@ def _evaluate(
 
 
 def _open_case(
-    episode: Episode, uow: SensingUnitOfWork, clock: Clock, policy: CasePolicy, locate: Locate | None
+    episode: Episode, uow: SensingUnitOfWork, clock: Clock, handle: Handle, locate: Locate | None
 ) -> OpenedCase:
     """Open the alarm's case, or rejoin the device's still-open case under the same rule, and record it."""
     assert episode.id is not None and episode.raised_at is not None
@@ -572,7 +572,7 @@ def _open_case(
             f"{device.name}（{kind.label} {device.code}）{rule.label}：{rule.describe(kind)}{peak}，"
             f"{local} 起，告警 {episode.breaches} 次；读数证据 sha256:{digest[:16]}"
         )
-        reported = report_case(
+        reported: Reported = handle(
             ReportCase(
                 actor=SYSTEM_ACTOR,
                 source=Source.SENSOR,
@@ -585,9 +585,7 @@ def _open_case(
                 component_id=device.component_id,
                 idempotency_key=f"sensing-alarm-{episode.id}",
             ),
-            uow,
-            clock,
-            policy,
+            clock=clock,
         )
         case_no = reported.case_no
     else:

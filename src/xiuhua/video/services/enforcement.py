@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from xiuhua.cases.domain.commands import ActOnCase, ReportCase, Reported
 from xiuhua.cases.domain.workflow import Action, Source
-from xiuhua.cases.services.lifecycle import ActOnCase, ReportCase, act_on_case, report_case
-from xiuhua.cases.services.policy import CasePolicy
 from xiuhua.geo.domain.geography import Location
 from xiuhua.kernel.actor import SYSTEM_ACTOR, Actor
+from xiuhua.kernel.bus import Handle
 from xiuhua.kernel.errors import InvalidInputError, NotFoundError
 from xiuhua.kernel.evidence import StoredFile
 from xiuhua.kernel.ports import Clock
@@ -80,7 +80,8 @@ class Deps:
 
     store: Evidence
     cipher: Cipher
-    case_policy: CasePolicy
+    handle: Handle
+    """Sends the cases' commands (``bootstrap.messagebus(...).handle``)."""
     policy: EnforcementPolicy
 
 
@@ -291,7 +292,7 @@ def _open_case(
     clock: Clock,
     deps: Deps,
 ) -> str:
-    reported = report_case(
+    reported: Reported = deps.handle(
         ReportCase(
             actor=SYSTEM_ACTOR,
             source=Source.VIDEO,
@@ -303,9 +304,7 @@ def _open_case(
             idempotency_key=key[:64],
             photos=photos,
         ),
-        uow,
-        clock,
-        deps.case_policy,
+        clock=clock,
     )
     desk = deps.policy.desk
     if reported.created and desk is not None:
@@ -317,7 +316,7 @@ def _open_case(
             (Action.DISPATCH, {"department_code": zone.department_code}),
         ]
         for action, extra in steps:
-            act_on_case(ActOnCase(reported.case_no, action, desk, **extra), uow, clock, deps.case_policy)  # type: ignore[arg-type]
+            deps.handle(ActOnCase(reported.case_no, action, desk, **extra), clock=clock)  # type: ignore[arg-type]
     return reported.case_no
 
 
