@@ -14,7 +14,7 @@ from xiuhua.cases.domain.workflow import State
 from xiuhua.cases.ports import CaseReadsUnitOfWork
 from xiuhua.cases.services import queries
 from xiuhua.cases.services.access import access_case
-from xiuhua.cases.services.lifecycle import _suggest
+from xiuhua.cases.services.lifecycle import suggest_department
 from xiuhua.cases.services.policy import CasePolicy
 from xiuhua.kernel.actor import Actor
 from xiuhua.org.domain.standards import CaseStandard
@@ -136,7 +136,7 @@ def dispatch_suggestion(
     component, else the routing rules; raises NotFoundError or ForbiddenError."""
     with uow:
         found = access_case(uow, actor, case_no)
-        code = _suggest(uow, found, policy)
+        code = suggest_department(uow, found, policy)
         name = org_names.organization_name(uow.connection, code) if code else None
     return code, name
 

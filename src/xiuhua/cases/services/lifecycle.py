@@ -135,7 +135,7 @@ def act_on_case(cmd: ActOnCase, uow: CasesUnitOfWork, clock: Clock, policy: Case
                 )
             params.standard_id, params.standard_limit = standard.id, standard.limit_for(case.location.area_class)
         if cmd.action is Action.DISPATCH:
-            params.suggested_department = suggestion = _suggest(uow, case, policy)
+            params.suggested_department = suggestion = suggest_department(uow, case, policy)
             params.department_code = cmd.department_code or suggestion
             if params.department_code:
                 params.outside_jurisdiction = _outside_jurisdiction(uow, case, cmd, params.department_code, suggestion)
@@ -168,7 +168,7 @@ def _outside_jurisdiction(uow: CasesUnitOfWork, case: Case, cmd: ActOnCase, code
     )
 
 
-def _suggest(uow: CasesUnitOfWork, case: Case, policy: CasePolicy) -> str | None:
+def suggest_department(uow: CasesUnitOfWork, case: Case, policy: CasePolicy) -> str | None:
     """The department to dispatch to: a registered component's own department first, else the routing rules."""
     if case.component_id and (component := uow.components.get(case.component_id)) is not None:
         return component.department_code
