@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from xiuhua.cases.domain.case import DEFAULT_STEP_LIMITS, Case, Params, Timing, Urgency
+from xiuhua.cases.domain.scope import CaseScope
 from xiuhua.cases.domain.workflow import Action, Source, State
 from xiuhua.cases.services.outbox import Event
 from xiuhua.geo.domain.geography import Location
@@ -128,6 +129,21 @@ def test_same_class_near_finds_by_class_distance_and_time_nearest_first(uow: Any
     ]
     assert [m for _, m, *_ in found] == [pytest.approx(11.1, abs=0.2), pytest.approx(33.4, abs=0.2)]
     assert all(closed is None for *_, closed in found)
+
+
+def test_covered_keeps_the_case_numbers_a_scope_covers(uow: Any) -> None:
+    elsewhere = Location(114.36, 34.797, "鼓楼广场", "410203", "410203001", "410203001010", None, "B")
+    add(uow, opened("20260303000001"), opened("20260303000002", location=elsewhere))
+    numbers = ["20260303000001", "20260303000002", "20260303009999"]
+    with uow:
+        covered = uow.cases.covered
+        assert covered(numbers, CaseScope(everything=True)) == {"20260303000001", "20260303000002"}
+        assert covered(numbers, CaseScope(region_code="410200")) == {"20260303000001", "20260303000002"}
+        assert covered(numbers, CaseScope(region_code="410202")) == {"20260303000001"}
+        assert covered(numbers, CaseScope(region_code="410203001010")) == {"20260303000002"}
+        assert covered(numbers, CaseScope(organization_code="D-WATER")) == set()  # nothing dispatched to it yet
+        assert covered(numbers, CaseScope()) == set()
+        assert covered([], CaseScope(everything=True)) == set()
 
 
 def test_overdue_marking_flags_each_late_case_once(uow: Any) -> None:

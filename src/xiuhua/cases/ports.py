@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 from xiuhua.cases.domain.case import Case, LogEntry
 from xiuhua.cases.domain.events import OverdueMark
 from xiuhua.cases.domain.rating import Rating
+from xiuhua.cases.domain.scope import CaseScope
 from xiuhua.cases.domain.workflow import State
 from xiuhua.geo.ports import ComponentLookup
 from xiuhua.kernel.events import Event as DomainEvent
@@ -28,6 +29,10 @@ if TYPE_CHECKING:  # the events are the outbox service's own
 
 class Cases(Protocol):
     """Cases (the aggregate, with its version) and their append-only, hash-chained log."""
+
+    def covered(self, case_nos: Sequence[str], scope: CaseScope) -> set[str]:
+        """Those of the case numbers whose cases the scope covers (the one scope rule)."""
+        ...
 
     def record(self, *events: DomainEvent) -> None:
         """Record events that no loaded case carries; the unit of work publishes them with the cases' own."""

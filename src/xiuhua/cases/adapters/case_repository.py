@@ -14,8 +14,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
+from xiuhua.cases.adapters.scope_sql import CASE_PLACE, scope_clause
 from xiuhua.cases.domain.case import Case, LogEntry, PauseSpan, StepRecord, Urgency
 from xiuhua.cases.domain.events import OverdueMark
+from xiuhua.cases.domain.scope import CaseScope
 from xiuhua.cases.domain.workflow import Action, Source, State, Step
 from xiuhua.geo.domain.geography import Location
 from xiuhua.kernel.actor import Role
@@ -340,6 +342,13 @@ class CaseRepository:
             stmt, {"case_id": case_id, "stage": stage, "sha256": sha256, "content_type": content_type,
                    "size": size, "added_at": at},
         )  # fmt: skip
+
+    def covered(self, case_nos: Sequence[str], scope: CaseScope) -> set[str]:
+        """Those of the case numbers whose cases the scope covers (the one scope rule, in SQL)."""
+        if not case_nos:
+            return set()
+        c = t.cases.c
+        return set(self.conn.scalars(select(c.case_no).where(c.case_no.in_(case_nos), scope_clause(scope, CASE_PLACE))))
 
     def same_class_near(
         self, kind: ClassKind, class_code: str, lon: float, lat: float, radius_m: float, since: datetime

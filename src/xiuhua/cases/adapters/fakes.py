@@ -16,6 +16,7 @@ from typing import Any
 
 from xiuhua.cases.domain.case import Case, LogEntry
 from xiuhua.cases.domain.events import OverdueMark
+from xiuhua.cases.domain.scope import CaseScope
 from xiuhua.cases.domain.workflow import State
 from xiuhua.cases.services.outbox import Event
 from xiuhua.kernel.errors import ConflictError
@@ -116,6 +117,16 @@ class FakeCases:
 
     def add_photo(self, case_id: int, stage: str, sha256: str, content_type: str, size: int, at: datetime) -> None:
         self.photos.setdefault((case_id, stage, sha256), StoredPhoto(content_type, size, at))
+
+    def covered(self, case_nos: Sequence[str], scope: CaseScope) -> set[str]:
+        found = (self.rows[no] for no in case_nos if no in self.rows)
+        return {
+            c.case_no
+            for c in found
+            if scope.covers(
+                c.location.district_code, c.location.street_code, c.location.community_code, c.department_code
+            )
+        }
 
     def same_class_near(
         self, kind: ClassKind, class_code: str, lon: float, lat: float, radius_m: float, since: datetime

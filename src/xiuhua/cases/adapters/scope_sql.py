@@ -1,5 +1,5 @@
-"""The case scope rule (`cases/domain/scope.py`) rendered as SQL, on columns handed in (cases, outbox events),
-so this module knows no table; tests check that it picks exactly the cases `CaseScope.covers` picks."""
+"""The case scope rule (`cases/domain/scope.py`) rendered as SQL, on the place columns of a table (cases, outbox
+events); tests check that it picks exactly the cases `CaseScope.covers` picks."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, or_, true
 
 from xiuhua.cases.domain.scope import CaseScope
+from xiuhua.platform.db import tables as t
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,11 @@ class PlaceColumns:
     street_code: ColumnElement[Any]
     community_code: ColumnElement[Any]
     department_code: ColumnElement[Any]
+
+
+_C = t.cases.c
+CASE_PLACE = PlaceColumns(_C.district_code, _C.street_code, _C.community_code, _C.department_code)
+"""Where a case is and who disposes it, in the cases table."""
 
 
 def region_clause(code: str, cols: PlaceColumns) -> ColumnElement[bool]:

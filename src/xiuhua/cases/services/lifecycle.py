@@ -7,11 +7,11 @@ from datetime import datetime
 from xiuhua.cases.domain import idempotency
 from xiuhua.cases.domain.case import Case, Params, PhotoStage
 from xiuhua.cases.domain.commands import Acted, ActOnCase, ReportCase, Reported
+from xiuhua.cases.domain.scope import CaseScope
 from xiuhua.cases.domain.workflow import Action, Source, State, reporting_sources
-from xiuhua.cases.ports import CaseReadsUnitOfWork, CasesUnitOfWork
+from xiuhua.cases.ports import CasesUnitOfWork
 from xiuhua.cases.services.access import access_case, check_reporter
 from xiuhua.cases.services.policy import CasePolicy
-from xiuhua.cases.services.queries import visible_case_nos
 from xiuhua.kernel.actor import Actor
 from xiuhua.kernel.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from xiuhua.kernel.evidence import StoredFile
@@ -36,7 +36,7 @@ def default_source(actor: Actor) -> Source:
     return next(iter(reporting_sources(actor.roles)), Source.SUPERVISOR)
 
 
-def report_case(cmd: ReportCase, uow: CaseReadsUnitOfWork, clock: Clock, policy: CasePolicy) -> Reported:
+def report_case(cmd: ReportCase, uow: CasesUnitOfWork, clock: Clock, policy: CasePolicy) -> Reported:
     """Open a case (idempotent by key); suggest duplicates; link a repeat of a recently closed case."""
     if not cmd.description.strip():
         raise InvalidInputError("case.no_description", "请描述问题")
@@ -89,7 +89,7 @@ def report_case(cmd: ReportCase, uow: CaseReadsUnitOfWork, clock: Clock, policy:
             for no, metres, state, reported_at, _ in nearby
             if not state.final and metres <= policy.duplicate_radius_m and reported_at >= now - policy.duplicate_window
         ]
-        seen = visible_case_nos(cmd.actor, [no for no, _ in open_nearby], uow)  # the one scope rule
+        seen = uow.cases.covered([no for no, _ in open_nearby], CaseScope.of(cmd.actor))  # the one scope rule
         duplicates = [(no, metres) for no, metres in open_nearby if no in seen]
         if cmd.source is Source.SELF_DISPOSAL:
             case.apply(

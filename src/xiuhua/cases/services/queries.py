@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, select
 
 from xiuhua.cases.adapters import scope_sql
-from xiuhua.cases.adapters.scope_sql import PlaceColumns
+from xiuhua.cases.adapters.scope_sql import CASE_PLACE
 from xiuhua.cases.domain.case import Case
 from xiuhua.cases.domain.scope import CaseScope
 from xiuhua.cases.domain.workflow import STATE_LABELS, TRANSITIONS, Action, Source, State
@@ -118,9 +118,6 @@ class CaseDetail:
     photos: list[dict[str, Any]]
     urges: list[dict[str, Any]]
     allowed_actions: list[Action] = field(default_factory=list)
-
-
-CASE_PLACE = PlaceColumns(_C.district_code, _C.street_code, _C.community_code, _C.department_code)
 
 
 def region_clause(code: str) -> ColumnElement[bool]:
@@ -361,13 +358,5 @@ def duplicate_candidates(
     since = now - policy.duplicate_window
     with uow:
         near = uow.cases.same_class_near(kind, class_code, lon, lat, policy.duplicate_radius_m, since)
-        seen = visible_case_nos(actor, [no for no, *_ in near], uow)
+        seen = uow.cases.covered([no for no, *_ in near], CaseScope.of(actor))
     return [(no, metres, state) for no, metres, state, _, _ in near if not state.final and no in seen]
-
-
-def visible_case_nos(actor: Actor, case_nos: list[str], uow: CaseReadsUnitOfWork) -> set[str]:
-    """Those of the case numbers that the actor's scope covers (inside an open unit of work)."""
-    if not case_nos:
-        return set()
-    stmt = select(_C.case_no).where(_C.case_no.in_(case_nos), scope_clause(actor))
-    return set(uow.connection.scalars(stmt))
