@@ -15,6 +15,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from xiuhua.cases.adapters.scope_sql import CASE_PLACE, scope_clause
+from xiuhua.cases.adapters.seen import SeenCases
 from xiuhua.cases.domain.case import Case, LogEntry, PauseSpan, StepRecord, Urgency
 from xiuhua.cases.domain.events import OverdueMark
 from xiuhua.cases.domain.scope import CaseScope
@@ -22,7 +23,6 @@ from xiuhua.cases.domain.workflow import Action, Source, State, Step
 from xiuhua.geo.domain.geography import Location
 from xiuhua.kernel.actor import Role
 from xiuhua.kernel.errors import ConflictError
-from xiuhua.kernel.events import Event
 from xiuhua.org.domain.calendar import TimeLimit
 from xiuhua.org.domain.model import ClassKind
 from xiuhua.platform.db import tables as t
@@ -228,31 +228,10 @@ _ADD_PHOTO = {
 }
 
 
-class CaseRepository:
+class CaseRepository(SeenCases):
     def __init__(self, conn: Connection) -> None:
+        super().__init__()
         self.conn = conn
-        self.seen: dict[int, Case] = {}
-        """The cases this transaction added or loaded (by object): the unit of work collects their events."""
-        self.events: list[Event] = []
-        """Events of this transaction that belong to no loaded case (the sweep's flags, an import)."""
-
-    def record(self, *events: Event) -> None:
-        """Record events that no loaded case carries; they are published with the case events at commit."""
-        self.events.extend(events)
-
-    def collect_events(self) -> list[Event]:
-        """Take the events recorded so far: each seen case's, in the order the cases were seen, then the rest."""
-        out: list[Event] = []
-        for case in self.seen.values():
-            out.extend(case.events)
-            case.events = []
-        out.extend(self.events)
-        self.events = []
-        return out
-
-    def forget(self) -> None:
-        """Drop what this transaction has seen (it was rolled back)."""
-        self.seen, self.events = {}, []
 
     def next_case_no(self, local_day: date) -> str:
         """YYYYMMDD + a 6-digit sequence for that day, unique across the city (atomic on both backends)."""

@@ -14,13 +14,13 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
+from xiuhua.cases.adapters.seen import SeenCases
 from xiuhua.cases.domain.case import Case, LogEntry
 from xiuhua.cases.domain.events import OverdueMark
 from xiuhua.cases.domain.scope import CaseScope
 from xiuhua.cases.domain.workflow import State
 from xiuhua.cases.services.outbox import Event
 from xiuhua.kernel.errors import ConflictError
-from xiuhua.kernel.events import Event as DomainEvent
 from xiuhua.org.domain.calendar import TimeLimit
 from xiuhua.org.domain.model import ClassKind
 from xiuhua.org.domain.routing import RoutingRule
@@ -33,31 +33,14 @@ class StoredPhoto:
     added_at: datetime
 
 
-class FakeCases:
+class FakeCases(SeenCases):
     def __init__(self) -> None:
+        super().__init__()
         self.rows: dict[str, Case] = {}
         """Case number → the stored case (its new_log emptied), in insertion order (the id order)."""
         self.logs: dict[str, list[LogEntry]] = {}
         self.counters: dict[str, int] = {}
         self.photos: dict[tuple[int, str, str], StoredPhoto] = {}
-        self.seen: dict[int, Case] = {}
-        """The cases handed out or stored in this transaction, whose events the unit of work publishes."""
-        self.events: list[DomainEvent] = []
-
-    def record(self, *events: DomainEvent) -> None:
-        self.events.extend(events)
-
-    def collect_events(self) -> list[DomainEvent]:
-        out: list[DomainEvent] = []
-        for case in self.seen.values():
-            out.extend(case.events)
-            case.events = []
-        out.extend(self.events)
-        self.events = []
-        return out
-
-    def forget(self) -> None:
-        self.seen, self.events = {}, []
 
     def next_case_no(self, local_day: date) -> str:
         day = local_day.strftime("%Y%m%d")
