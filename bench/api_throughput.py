@@ -28,6 +28,8 @@ from pathlib import Path
 
 import httpx
 from PIL import Image
+from shapely.geometry import Point, shape
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import make_url
 
 from xiuhua.cases.services.policy import load_policy
@@ -36,6 +38,7 @@ from xiuhua.demo.sources import demo_sources
 from xiuhua.kernel.clock import SystemClock
 from xiuhua.org.adapters import holidays
 from xiuhua.org.services import accounts
+from xiuhua.platform import packagedata
 from xiuhua.platform.db.engine import make_engine, recreate_database, upgrade
 from xiuhua.unit_of_work import SqlUnitOfWork
 
@@ -43,6 +46,7 @@ GOAL = 0.30
 CLASSES = 20
 SUPERVISOR, ACCEPTOR, SHIFT, DISPATCHER = "supervisor_410202001", "acceptor1", "shiftleader1", "dispatcher_410202"
 HANDLER = "handler_91410204bhj5q4x12m"
+COMMUNITY = "410202001009"  # the supervisor's
 USERS = (SUPERVISOR, ACCEPTOR, SHIFT, DISPATCHER, HANDLER, "leader")
 
 
@@ -52,20 +56,37 @@ def png() -> bytes:
     return buffer.getvalue()
 
 
-def prepare(url: str) -> tuple[int, list[str]]:
-    """A demo city with logins; returns the id of a case standard for class 01001, and the component
-    classes reports are spread over (as a city's are)."""
+def prepare(url: str) -> tuple[int, list[str], list[tuple[float, float]]]:
+    """A demo city with logins and its outlines (reports are located by them); returns the id of a case
+    standard for class 01001, the component classes reports are spread over (as a city's are), and points
+    spread over the supervisor's community."""
     engine = make_engine(url)
     upgrade(engine)
     uow = SqlUnitOfWork(engine)
     build_demo(demo_sources(geometry=False), uow, load_policy(uow, holidays.statutory_days).timing.calendar)
     accounts.ensure_staff_logins(USERS, DEMO_PASSWORD, uow, SystemClock(), accounts.AuthRules())
+    outlines = {
+        f["properties"]["code"]: shape(f["geometry"]) for f in packagedata.read_features(packagedata.DEMO_GEOMETRY)
+    }
+    with uow:
+        known = uow.regions.codes()
+        uow.geo.put_region_shapes([(code, geom, True, "demo") for code, geom in outlines.items() if code in known])
+        uow.commit()
     with uow:
         standard = next(s.id for s in uow.catalog.standards() if s.code == "01001")
         classes = [c.code for c in uow.catalog.classes() if c.kind.value == "component"][:CLASSES]
     engine.dispose()
     assert standard is not None
-    return standard, classes
+    return standard, classes, points_in(outlines[COMMUNITY].buffer(-2e-5))
+
+
+def points_in(area: BaseGeometry, n: int = 1000) -> list[tuple[float, float]]:
+    """Points on a lattice over the area's bounding box that lie inside it, about n of them."""
+    west, south, east, north = area.bounds
+    step = ((east - west) * (north - south) / n) ** 0.5
+    lattice = ((west + step * (i + 0.5), south + step * (j + 0.5)) for i in range(int((east - west) / step))
+               for j in range(int((north - south) / step)))  # fmt: skip
+    return [p for p in lattice if area.contains(Point(p))]
 
 
 def free_port() -> int:
@@ -135,7 +156,9 @@ async def timed(client: httpx.AsyncClient, result: Result, method: str, path: st
     return r
 
 
-async def bench(port: int, standard: int, classes: list[str], concurrency: int, seconds: float) -> dict[str, Result]:
+async def bench(
+    port: int, standard: int, classes: list[str], points: list[tuple[float, float]], concurrency: int, seconds: float
+) -> dict[str, Result]:
     base = f"http://127.0.0.1:{port}/api/v1"
     limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency * 2)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
@@ -149,10 +172,11 @@ async def bench(port: int, standard: int, classes: list[str], concurrency: int, 
         photo = up.json()["sha256"]
 
         def report_body(i: int, class_code: str | None = None) -> dict[str, object]:
-            # reports spread over classes and over the town, as a city's are
+            # reports spread over classes and over the supervisor's community, as a city's are
+            lon, lat = points[i * 7919 % len(points)]
             return {"kind": "component", "class_code": class_code or classes[i % len(classes)],
-                    "description": "部件损坏", "address": f"测试点 {i}", "lon": 114.30 + (i * 7919 % 1000) * 1e-4,
-                    "lat": 34.76 + (i * 104729 % 1000) * 1e-4, "community_code": "410202001009"}  # fmt: skip
+                    "description": "部件损坏", "address": f"测试点 {i}", "lon": lon, "lat": lat,
+                    "community_code": COMMUNITY}  # fmt: skip
 
         async def floor(i: int, result: Result) -> None:
             await timed(client, result, "GET", "/auth/me", headers=auth["leader"])
@@ -181,12 +205,12 @@ async def bench(port: int, standard: int, classes: list[str], concurrency: int, 
 
 
 def measure(label: str, url: str, workers: int, concurrency: int, seconds: float) -> float:
-    standard, classes = prepare(url)
+    standard, classes, points = prepare(url)
     port = free_port()
     with tempfile.TemporaryDirectory() as evidence:
         server = start_server(url, Path(evidence), port, workers)
         try:
-            results = asyncio.run(bench(port, standard, classes, concurrency, seconds))
+            results = asyncio.run(bench(port, standard, classes, points, concurrency, seconds))
         finally:
             server.terminate()
             server.wait(30)
