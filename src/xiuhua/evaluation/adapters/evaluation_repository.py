@@ -26,8 +26,8 @@ from sqlalchemy import (
 
 from xiuhua.evaluation.domain.facts import CaseFacts
 from xiuhua.evaluation.domain.tallies import FILING_ACTIONS, Key, TallyState
-from xiuhua.org.adapters.repositories import upsert
 from xiuhua.platform.db import tables as t
+from xiuhua.platform.db.upsert import upsert
 
 _PAD = 9  # digits of the log sequence prefixed to a value so that MAX/MIN pick the latest/earliest row
 

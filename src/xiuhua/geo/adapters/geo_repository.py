@@ -8,8 +8,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, delete, func, select
 
-from xiuhua.org.adapters.repositories import upsert
 from xiuhua.platform.db import tables as t
+from xiuhua.platform.db.upsert import upsert
 
 _CHUNK = 2000
 

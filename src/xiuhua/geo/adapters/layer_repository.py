@@ -17,9 +17,9 @@ from sqlalchemy.engine import CursorResult
 
 from xiuhua.geo.domain.components import ComponentStatus
 from xiuhua.geo.domain.layers import Layer, SourceFilter, SourceKind, parse_style, style_text
-from xiuhua.org.adapters.repositories import upsert
 from xiuhua.org.domain.model import ClassKind
 from xiuhua.platform.db import tables as t
+from xiuhua.platform.db.upsert import upsert
 
 Bounds = tuple[float, float, float, float]
 

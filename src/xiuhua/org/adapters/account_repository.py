@@ -13,9 +13,9 @@ from sqlalchemy.exc import IntegrityError
 
 from xiuhua.kernel.actor import Role
 from xiuhua.kernel.errors import ConflictError
-from xiuhua.org.adapters.repositories import upsert
 from xiuhua.org.domain.accounts import Account, AccountKind, Attempts, ThrottleKey
 from xiuhua.platform.db import tables as t
+from xiuhua.platform.db.upsert import upsert
 
 _SESSION_ACTIVE = select(t.auth_sessions.c.username).where(
     t.auth_sessions.c.id == bindparam("b_id"),

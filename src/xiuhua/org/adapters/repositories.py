@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, delete, func, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 
@@ -28,26 +28,9 @@ from xiuhua.org.domain.model import (
 from xiuhua.org.domain.routing import RoutingRule
 from xiuhua.org.domain.standards import CaseClass, CaseStandard
 from xiuhua.platform.db import tables as t
+from xiuhua.platform.db.upsert import CHUNK, upsert
 
 _LEVEL_ORDER = {level: i for i, level in enumerate(RegionLevel)}
-_CHUNK = 1000
-
-
-def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
-    """INSERT … ON CONFLICT (keys) DO UPDATE, in chunks, on SQLite or PostgreSQL."""
-    if not rows:
-        return
-    dialect = conn.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for i in range(0, len(rows), _CHUNK):
-        stmt = insert(table).values(list(rows[i : i + _CHUNK]))
-        updates = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
-        stmt = (
-            stmt.on_conflict_do_update(index_elements=list(keys), set_=updates)
-            if updates
-            else (stmt.on_conflict_do_nothing(index_elements=list(keys)))
-        )
-        conn.execute(stmt)
 
 
 class RegionRepository:
@@ -195,8 +178,8 @@ class StaffRepository:
         upsert(self.conn, t.staff, rows, ["username"])
         ids = {name: id_ for name, id_ in self.conn.execute(select(t.staff.c.username, t.staff.c.id))}
         touched = [ids[s.username] for s in accounts]
-        for i in range(0, len(touched), _CHUNK):
-            self.conn.execute(delete(t.staff_roles).where(t.staff_roles.c.staff_id.in_(touched[i : i + _CHUNK])))
+        for i in range(0, len(touched), CHUNK):
+            self.conn.execute(delete(t.staff_roles).where(t.staff_roles.c.staff_id.in_(touched[i : i + CHUNK])))
         roles = [{"staff_id": ids[s.username], "role": role.value} for s in accounts for role in sorted(s.roles)]
         if roles:
             self.conn.execute(t.staff_roles.insert(), roles)
@@ -278,8 +261,8 @@ class CatalogRepository:
         # Existing rows keep their position: update only the closing condition on conflict.
         dialect = self.conn.dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        for i in range(0, len(rows), _CHUNK):
-            stmt = insert(t.case_standards).values(rows[i : i + _CHUNK])
+        for i in range(0, len(rows), CHUNK):
+            stmt = insert(t.case_standards).values(rows[i : i + CHUNK])
             stmt = stmt.on_conflict_do_update(
                 index_elements=key, set_={"closing_condition": stmt.excluded.closing_condition}
             )
@@ -291,8 +274,8 @@ class CatalogRepository:
             )
         }
         touched = [ids[(s.kind.value, s.code, s.filing_condition)] for s in standards]
-        for i in range(0, len(touched), _CHUNK):
-            chunk = touched[i : i + _CHUNK]
+        for i in range(0, len(touched), CHUNK):
+            chunk = touched[i : i + CHUNK]
             self.conn.execute(delete(t.case_standard_limits).where(t.case_standard_limits.c.standard_id.in_(chunk)))
         limits = [
             {

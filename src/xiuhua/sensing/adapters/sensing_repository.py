@@ -12,9 +12,9 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 from sqlalchemy.dialects import postgresql, sqlite
 
 from xiuhua.cases.domain.workflow import State
-from xiuhua.org.adapters.repositories import upsert
 from xiuhua.org.domain.model import ClassKind
 from xiuhua.platform.db import tables as t
+from xiuhua.platform.db.upsert import upsert
 from xiuhua.sensing.domain.model import Device, Episode, Phase, Reading, Rule, RuleType, TruckPermit
 
 _CHUNK = 500

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, select, update
 
-from xiuhua.org.adapters.repositories import upsert
 from xiuhua.platform.db import tables as t
+from xiuhua.platform.db.upsert import upsert
 from xiuhua.video.domain.enforcement import NoticeState, ParkingNotice, SmsMessage, SmsState, Vehicle
 from xiuhua.video.domain.model import Camera, Zone, ZoneKind
 
