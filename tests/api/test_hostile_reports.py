@@ -15,8 +15,9 @@ from sqlalchemy import text
 from tests.api.conftest import DISTRICT_DISPATCHER, HERE, OTHER_SUPERVISOR, SUPERVISOR, THERE, Api
 from tests.api.helpers import case_in, photo, step
 from tests.api.test_open311 import V2, api_key, form, open311_error
+from xiuhua.cases.domain.commands import ReportCase
 from xiuhua.cases.domain.workflow import Source
-from xiuhua.cases.services.lifecycle import ReportCase, report_case
+from xiuhua.cases.services.lifecycle import report_case
 from xiuhua.cases.services.policy import load_policy
 from xiuhua.config import get_settings
 from xiuhua.geo.domain.geography import Location

@@ -19,8 +19,9 @@ import httpx
 
 from tests.api.conftest import DISTRICT_DISPATCHER, HERE, PASSWORD, THERE, Api
 from tests.api.helpers import HANDLER, OTHER_HANDLER, case_in
+from xiuhua.cases.domain.commands import ReportCase
 from xiuhua.cases.domain.workflow import Source
-from xiuhua.cases.services.lifecycle import ReportCase, report_case
+from xiuhua.cases.services.lifecycle import report_case
 from xiuhua.cases.services.outbox import GAP_WAIT, Event, OutboxReader
 from xiuhua.cases.services.policy import load_policy
 from xiuhua.geo.domain.geography import Location

@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import text
 
 from xiuhua.cases.domain.case import Urgency
+from xiuhua.cases.domain.commands import Acted, ActOnCase, ReportCase, Reported
 from xiuhua.cases.domain.workflow import Action, Source, State, TransitionNotAllowedError
 from xiuhua.cases.services.audit import verify_log
 from xiuhua.cases.services.deadlines import AUTO_URGE_REASON, sweep
-from xiuhua.cases.services.lifecycle import Acted, ActOnCase, ReportCase, Reported, act_on_case, report_case
+from xiuhua.cases.services.lifecycle import act_on_case, report_case
 from xiuhua.cases.services.policy import CasePolicy, load_policy
 from xiuhua.demo.city import build_demo
 from xiuhua.demo.sources import demo_sources

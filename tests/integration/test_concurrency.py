@@ -13,8 +13,9 @@ from sqlalchemy import Engine
 
 from tests.conftest import PG_URL, fresh_pg_database
 from xiuhua.cases.adapters.case_repository import CaseRepository
+from xiuhua.cases.domain.commands import ActOnCase, ReportCase
 from xiuhua.cases.domain.workflow import Action, Source, State
-from xiuhua.cases.services.lifecycle import ActOnCase, ReportCase, act_on_case, report_case
+from xiuhua.cases.services.lifecycle import act_on_case, report_case
 from xiuhua.cases.services.policy import load_policy
 from xiuhua.demo.city import build_demo
 from xiuhua.demo.sources import demo_sources

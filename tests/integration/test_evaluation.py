@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from xiuhua.cases.domain.commands import ActOnCase, ReportCase
 from xiuhua.cases.domain.workflow import Action, Source
-from xiuhua.cases.services.lifecycle import ActOnCase, ReportCase, act_on_case, report_case
+from xiuhua.cases.services.lifecycle import act_on_case, report_case
 from xiuhua.cases.services.policy import CasePolicy, load_policy
 from xiuhua.demo.city import build_demo
 from xiuhua.demo.sources import demo_sources

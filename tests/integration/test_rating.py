@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.test_case_loop import HERE, PHOTO, City, city  # noqa: F401  (city: the fixture)
+from xiuhua.cases.domain.commands import ReportCase
 from xiuhua.cases.domain.workflow import Action, Source
-from xiuhua.cases.services.lifecycle import ReportCase, report_case
+from xiuhua.cases.services.lifecycle import report_case
 from xiuhua.cases.services.rating import RATED, RateCase, case_rating, rate_case
 from xiuhua.kernel.actor import Role
 from xiuhua.kernel.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError

@@ -30,9 +30,10 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from xiuhua.cases.domain.case import Urgency
+from xiuhua.cases.domain.commands import Acted, ActOnCase, ReportCase
 from xiuhua.cases.domain.workflow import Action, Source, State, transition_for
 from xiuhua.cases.services.deadlines import sweep
-from xiuhua.cases.services.lifecycle import Acted, ActOnCase, ReportCase, act_on_case, report_case
+from xiuhua.cases.services.lifecycle import act_on_case, report_case
 from xiuhua.cases.services.policy import CasePolicy
 from xiuhua.demo.city import URBAN_DISTRICTS
 from xiuhua.geo.domain.components import Component, ComponentFilter, ComponentStatus

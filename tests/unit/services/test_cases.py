@@ -19,11 +19,12 @@ from tests.unit.services.conftest import (
     WATER,
     actor,
 )
+from xiuhua.cases.domain.commands import ActOnCase, ReportCase, Reported
 from xiuhua.cases.domain.idempotency import IdempotencyKeyReusedError
 from xiuhua.cases.domain.workflow import Action, Source, State
 from xiuhua.cases.services.access import access_case
 from xiuhua.cases.services.deadlines import sweep
-from xiuhua.cases.services.lifecycle import ActOnCase, ReportCase, Reported, act_on_case, report_case
+from xiuhua.cases.services.lifecycle import act_on_case, report_case
 from xiuhua.cases.services.policy import CasePolicy
 from xiuhua.kernel.actor import Role
 from xiuhua.kernel.clock import FakeClock

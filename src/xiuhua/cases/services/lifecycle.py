@@ -19,7 +19,6 @@ from xiuhua.kernel.ports import Clock
 from xiuhua.org.domain.calendar import TimeLimit
 from xiuhua.org.domain.model import OrgKind
 
-__all__ = ["ActOnCase", "Acted", "ReportCase", "Reported", "act_on_case", "default_source", "report_case"]
 """The commands and their results live in domain/commands.py; they are named here too, beside their handlers."""
 
 PHOTO_STAGE = {

@@ -11,11 +11,12 @@ import typer
 from rich.table import Table
 
 from xiuhua.cases.domain.case import Urgency
+from xiuhua.cases.domain.commands import ActOnCase, ReportCase
 from xiuhua.cases.domain.workflow import ACTION_LABELS, SOURCE_LABELS, STATE_LABELS, Action, Source
 from xiuhua.cases.services import policy as policy_service
 from xiuhua.cases.services.audit import verify_log
 from xiuhua.cases.services.deadlines import sweep
-from xiuhua.cases.services.lifecycle import ActOnCase, ReportCase, act_on_case, default_source, report_case
+from xiuhua.cases.services.lifecycle import act_on_case, default_source, report_case
 from xiuhua.cases.services.outbox import prune_outbox
 from xiuhua.entrypoints.cli.console import (
     SkipInvalid,

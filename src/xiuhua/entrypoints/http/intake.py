@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from xiuhua.cases.domain.case import Urgency
+from xiuhua.cases.domain.commands import ReportCase
 from xiuhua.cases.domain.workflow import Source
-from xiuhua.cases.services.lifecycle import ReportCase, default_source
+from xiuhua.cases.services.lifecycle import default_source
 from xiuhua.entrypoints.http.context import AppContext
 from xiuhua.geo.adapters.crs import Crs
 from xiuhua.geo.domain.geography import Location

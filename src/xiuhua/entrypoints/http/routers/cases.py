@@ -9,10 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Path, Query, Response, status
 from pydantic import AwareDatetime, Field, create_model
 
+from xiuhua.cases.domain.commands import ActOnCase
 from xiuhua.cases.domain.idempotency import MAX_KEY_LENGTH
 from xiuhua.cases.domain.workflow import ACTION_LABELS, STATE_LABELS, Action, Source, State
 from xiuhua.cases.services import queries
-from xiuhua.cases.services.lifecycle import ActOnCase, act_on_case, report_case
+from xiuhua.cases.services.lifecycle import act_on_case, report_case
 from xiuhua.cases.services.queries import CaseFilter, CaseSummary
 from xiuhua.entrypoints.http.deps import ClockDep, Ctx, CurrentUser, PolicyDep, StaffUser, UowDep
 from xiuhua.entrypoints.http.intake import locate, report_command, stored_photos
