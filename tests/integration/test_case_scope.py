@@ -14,9 +14,9 @@ from xiuhua.cases.adapters.scope_sql import PlaceColumns, scope_clause
 from xiuhua.cases.domain.case import Case, Urgency
 from xiuhua.cases.domain.scope import CaseScope
 from xiuhua.cases.domain.workflow import Source
-from xiuhua.cases.services import queries
 from xiuhua.cases.services.access import in_scope
 from xiuhua.cases.services.outbox import Event, visible_to
+from xiuhua.cases.views import queries
 from xiuhua.geo.domain.geography import Location
 from xiuhua.kernel.actor import Actor, Role
 from xiuhua.org.domain.model import ClassKind

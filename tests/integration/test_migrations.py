@@ -90,8 +90,8 @@ def test_ratings_kept_as_audit_rows_move_to_their_table(empty_engine: Engine) ->
         uow.audit.add(clock.now(), CITIZEN.username, RATED, "20991231000001", "", score=1, comment="")  # no such case
         uow.commit()
     command.upgrade(alembic_config(empty_engine), "head")
-    found = case_rating(CITIZEN, rated, uow, clock.now())
+    found = case_rating(CITIZEN, rated, uow)
     assert (found.score, found.comment, found.rated_by, found.rated_at) == (2, "较慢", CITIZEN.username, clock.now())
     with pytest.raises(NotFoundError, match=r"rating\.not_found"):
-        case_rating(CITIZEN, unrated, uow, clock.now())
+        case_rating(CITIZEN, unrated, uow)
     empty_engine.dispose()

@@ -40,13 +40,13 @@ def citizens_case(city: City, *, close: bool) -> str:  # noqa: F811
 def test_a_citizen_rates_their_closed_case_once(city: City) -> None:  # noqa: F811
     case_no = citizens_case(city, close=True)
     with pytest.raises(NotFoundError) as none_yet:
-        case_rating(CITIZEN, case_no, city.uow, city.clock.now())
+        case_rating(CITIZEN, case_no, city.uow)
     assert none_yet.value.code == "rating.not_found"
     done = rate_case(RateCase(CITIZEN, case_no, 4, "处理及时"), city.uow, city.clock)
     assert (done.case_no, done.score, done.comment, done.rated_by) == (case_no, 4, "处理及时", CITIZEN.username)
     assert city.uow.committed
     for viewer in (CITIZEN, LEADER):
-        found = case_rating(viewer, case_no, city.uow, city.clock.now())
+        found = case_rating(viewer, case_no, city.uow)
         assert (found.score, found.comment, found.rated_at) == (4, "处理及时", done.rated_at)
     with pytest.raises(ConflictError) as twice:
         rate_case(RateCase(CITIZEN, case_no, 5), city.uow, city.clock)
@@ -68,7 +68,7 @@ def test_only_the_reporter_rates_and_only_once_closed(city: City) -> None:  # no
         rate_case(RateCase(NEIGHBOUR, case_no, 4), city.uow, city.clock)
     assert not_theirs.value.code == "case.not_found"
     with pytest.raises(ForbiddenError):  # staff out of scope do not read it either
-        case_rating(OTHER_DISTRICT, case_no, city.uow, city.clock.now())
+        case_rating(OTHER_DISTRICT, case_no, city.uow)
     for score, comment in ((0, ""), (6, ""), (3, "字" * 501)):
         with pytest.raises(InvalidInputError):
             RateCase(CITIZEN, case_no, score, comment)

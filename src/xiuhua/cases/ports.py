@@ -163,8 +163,8 @@ class Ratings(Protocol):
     def get(self, case_no: str) -> Rating | None: ...
 
 
-class RatingsUnitOfWork(CaseReadsUnitOfWork, Protocol):
-    """What rating a case needs: the case as its reporter sees it, the ratings and the audit trail."""
+class RatingsUnitOfWork(CasesUnitOfWork, Protocol):
+    """What rating a case needs: the case, the ratings and the audit trail."""
 
     @property
     def ratings(self) -> Ratings: ...

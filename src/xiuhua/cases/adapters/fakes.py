@@ -17,6 +17,7 @@ from typing import Any
 from xiuhua.cases.adapters.seen import SeenCases
 from xiuhua.cases.domain.case import Case, LogEntry
 from xiuhua.cases.domain.events import OverdueMark
+from xiuhua.cases.domain.rating import Rating
 from xiuhua.cases.domain.scope import CaseScope
 from xiuhua.cases.domain.workflow import State
 from xiuhua.cases.services.outbox import Event
@@ -223,3 +224,20 @@ class FakePolicyStore:
 
     def replace_routing_rules(self, rules: Sequence[RoutingRule]) -> None:
         self.rules = list(rules)
+
+
+class FakeRatings:
+    """Ratings by case number; a second rating of a case raises ConflictError, as the table's key does."""
+
+    def __init__(self) -> None:
+        self.ratings: dict[str, Rating] = {}
+        self.case_ids: dict[str, int] = {}
+
+    def add(self, case_id: int, rating: Rating) -> None:
+        if rating.case_no in self.ratings:
+            raise ConflictError("rating.duplicate", f"案件 {rating.case_no} 已评价过", case_no=rating.case_no)
+        self.ratings[rating.case_no] = rating
+        self.case_ids[rating.case_no] = case_id
+
+    def get(self, case_no: str) -> Rating | None:
+        return self.ratings.get(case_no)

@@ -7,8 +7,9 @@ from xiuhua.cases.domain.scope import CaseScope, in_region
 from xiuhua.cases.domain.workflow import Source, reporting_sources
 from xiuhua.cases.ports import CasesUnitOfWork
 from xiuhua.geo.domain.geography import Location
-from xiuhua.kernel.actor import Actor
+from xiuhua.kernel.actor import Actor, Role
 from xiuhua.kernel.errors import ForbiddenError, NotFoundError
+from xiuhua.org.domain.accounts import Principal
 
 
 def in_scope(actor: Actor, case: Case) -> bool:
@@ -45,4 +46,17 @@ def access_case(uow: CasesUnitOfWork, actor: Actor, case_no: str) -> Case:
         raise NotFoundError("case.not_found", f"案件 {case_no} 不存在", case_no=case_no)
     if not in_scope(actor, case):
         raise ForbiddenError("case.out_of_scope", f"案件 {case_no} 不在您的管辖范围内", case_no=case_no)
+    return case
+
+
+def viewable_case(uow: CasesUnitOfWork, viewer: Principal, case_no: str) -> Case:
+    """Load a case the viewer may read: staff within their scope (as access_case), a citizen only a case
+    their own account reported (its first log row is theirs; a typed name proves nothing). Raises
+    NotFoundError, as if the case did not exist, for another citizen's case."""
+    if not viewer.is_citizen:
+        return access_case(uow, viewer.actor, case_no)
+    case = uow.cases.get(case_no)
+    first = uow.cases.log(case_no)[:1] if case is not None else []
+    if case is None or not first or first[0].actor != viewer.username or first[0].role is not Role.CITIZEN:
+        raise NotFoundError("case.not_found", f"案件 {case_no} 不存在", case_no=case_no)
     return case

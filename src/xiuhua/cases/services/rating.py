@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from xiuhua.cases.domain.rating import Rating
 from xiuhua.cases.domain.workflow import State
 from xiuhua.cases.ports import RatingsUnitOfWork
-from xiuhua.cases.services import queries
+from xiuhua.cases.services.access import viewable_case
 from xiuhua.kernel.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from xiuhua.kernel.ports import Clock
 from xiuhua.org.domain.accounts import Principal
@@ -39,23 +38,26 @@ def rate_case(cmd: RateCase, uow: RatingsUnitOfWork, clock: Clock) -> Rating:
     if not cmd.viewer.is_citizen:
         raise ForbiddenError("rating.citizen_only", "只有上报该问题的市民可以评价")
     now = clock.now()
-    detail = queries.case_detail(cmd.viewer, cmd.case_no, uow, now)
-    if detail.summary.state is not State.CLOSED:
-        raise ConflictError("rating.not_closed", f"案件 {cmd.case_no} 尚未结案，结案后才能评价", case_no=cmd.case_no)
-    rating = Rating(cmd.case_no, cmd.score, cmd.comment, cmd.viewer.username, now)
     with uow:
+        case = viewable_case(uow, cmd.viewer, cmd.case_no)
+        if case.state is not State.CLOSED:
+            raise ConflictError(
+                "rating.not_closed", f"案件 {cmd.case_no} 尚未结案，结案后才能评价", case_no=cmd.case_no
+            )
+        rating = Rating(cmd.case_no, cmd.score, cmd.comment, cmd.viewer.username, now)
         if uow.ratings.get(cmd.case_no) is not None:
             raise ConflictError("rating.duplicate", f"案件 {cmd.case_no} 已评价过", case_no=cmd.case_no)
-        uow.ratings.add(detail.summary.id, rating)
+        assert case.id is not None
+        uow.ratings.add(case.id, rating)
         uow.audit.add(now, cmd.viewer.username, RATED, cmd.case_no, "", score=cmd.score, comment=cmd.comment)
         uow.commit()
     return rating
 
 
-def case_rating(viewer: Principal, case_no: str, uow: RatingsUnitOfWork, now: datetime) -> Rating:
+def case_rating(viewer: Principal, case_no: str, uow: RatingsUnitOfWork) -> Rating:
     """The rating of a case the viewer may see; raises NotFoundError when it has none."""
-    queries.case_detail(viewer, case_no, uow, now)  # the scope check: the citizen's own report, or staff in scope
     with uow:
+        viewable_case(uow, viewer, case_no)  # the citizen's own report, or staff in scope
         found = uow.ratings.get(case_no)
     if found is None:
         raise NotFoundError("rating.not_found", f"案件 {case_no} 尚无评价", case_no=case_no)

@@ -22,8 +22,8 @@ from starlette.formparsers import MultiPartException
 from xiuhua.cases.domain.commands import ReportCase, Reported
 from xiuhua.cases.domain.idempotency import OPEN311, checked_key
 from xiuhua.cases.domain.workflow import Source
-from xiuhua.cases.services import open311
 from xiuhua.cases.services.lifecycle import report_case
+from xiuhua.cases.views import open311
 from xiuhua.entrypoints.http.context import AppContext
 from xiuhua.entrypoints.http.deps import Ctx
 from xiuhua.entrypoints.http.open311.locating import locate_request

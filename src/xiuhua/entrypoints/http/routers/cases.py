@@ -12,9 +12,9 @@ from pydantic import AwareDatetime, Field, create_model
 from xiuhua.cases.domain.commands import ActOnCase
 from xiuhua.cases.domain.idempotency import MAX_KEY_LENGTH
 from xiuhua.cases.domain.workflow import ACTION_LABELS, STATE_LABELS, Action, Source, State
-from xiuhua.cases.services import queries
 from xiuhua.cases.services.lifecycle import act_on_case, report_case
-from xiuhua.cases.services.queries import CaseFilter, CaseSummary
+from xiuhua.cases.views import queries
+from xiuhua.cases.views.queries import CaseFilter, CaseSummary
 from xiuhua.entrypoints.http.deps import ClockDep, Ctx, CurrentUser, PolicyDep, StaffUser, UowDep
 from xiuhua.entrypoints.http.intake import locate, report_command, stored_photos
 from xiuhua.entrypoints.http.schemas.cases import (

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, Path, Query, status
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from xiuhua.cases.services import dashboard, queries, rating
+from xiuhua.cases.services import rating
+from xiuhua.cases.views import dashboard, queries
 from xiuhua.entrypoints.http.deps import Ctx, CurrentUser, PolicyDep, StaffUser, UowDep, require_roles
 from xiuhua.entrypoints.http.schemas.cases import CASE_NO
 from xiuhua.entrypoints.http.schemas.common import ERRORS, In
@@ -126,7 +127,7 @@ def rate_case(case_no: CaseNo, body: RatingIn, user: CurrentUser, ctx: Ctx) -> d
 
 @router.get("/cases/{case_no}/rating", summary="案件的市民评价")
 def get_rating(case_no: CaseNo, user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
-    found = rating.case_rating(user, case_no, ctx.uow(), ctx.clock.now())
+    found = rating.case_rating(user, case_no, ctx.uow())
     return {"case_no": found.case_no, "score": found.score, "comment": found.comment}
 
 

@@ -12,13 +12,13 @@ from sqlalchemy import case, func, select
 
 from xiuhua.cases.domain.workflow import State
 from xiuhua.cases.ports import CaseReadsUnitOfWork
-from xiuhua.cases.services import queries
 from xiuhua.cases.services.access import access_case
 from xiuhua.cases.services.lifecycle import suggest_department
 from xiuhua.cases.services.policy import CasePolicy
+from xiuhua.cases.views import queries
 from xiuhua.kernel.actor import Actor
 from xiuhua.org.domain.standards import CaseStandard
-from xiuhua.org.services import names as org_names
+from xiuhua.org.views import names as org_names
 from xiuhua.platform.db import tables as t
 
 SH = ZoneInfo("Asia/Shanghai")

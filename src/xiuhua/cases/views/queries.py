@@ -19,7 +19,7 @@ from xiuhua.cases.domain.case import Case
 from xiuhua.cases.domain.scope import CaseScope
 from xiuhua.cases.domain.workflow import STATE_LABELS, TRANSITIONS, Action, Source, State
 from xiuhua.cases.ports import CaseReadsUnitOfWork
-from xiuhua.cases.services.access import access_case
+from xiuhua.cases.services.access import viewable_case
 from xiuhua.cases.services.policy import CasePolicy
 from xiuhua.kernel.actor import Actor, Role
 from xiuhua.kernel.errors import InvalidInputError, NotFoundError
@@ -211,12 +211,7 @@ def task_queue(viewer: Principal, now: datetime, uow: CaseReadsUnitOfWork, limit
 def case_detail(viewer: Principal, case_no: str, uow: CaseReadsUnitOfWork, now: datetime) -> CaseDetail:
     """One case with its steps, log, photos and urges; scope-checked; reporters masked by role."""
     with uow:
-        if viewer.is_citizen:
-            case = uow.cases.get(case_no)
-            if case is None or not _is_own_report(uow, viewer.username, case_no):
-                raise NotFoundError("case.not_found", f"案件 {case_no} 不存在", case_no=case_no)
-        else:
-            case = access_case(uow, viewer.actor, case_no)
+        case = viewable_case(uow, viewer, case_no)
         log = uow.cases.log(case_no)
         assert case.id is not None
         photos = [
@@ -308,11 +303,6 @@ def _public_data(data: dict[str, Any], citizen: bool) -> dict[str, Any]:
     return {} if citizen else json.loads(json.dumps(data))
 
 
-def _is_own_report(uow: CaseReadsUnitOfWork, username: str, case_no: str) -> bool:
-    stmt = select(_C.id).where(_C.case_no == case_no, _reported_by(username))
-    return uow.connection.execute(stmt).first() is not None
-
-
 def reporter_view(viewer: Principal, case: Case) -> tuple[str | None, str | None]:
     """(name, phone) as this viewer may see them: in full for the command center, masked for the rest of
     the staff, absent for citizens (their own details are in their account)."""
@@ -326,13 +316,7 @@ def reporter_view(viewer: Principal, case: Case) -> tuple[str | None, str | None
 def photo_of_case(viewer: Principal, case_no: str, sha256: str, uow: CaseReadsUnitOfWork) -> str:
     """The content type of a photo attached to a case the viewer may see; raises NotFoundError."""
     with uow:
-        if viewer.is_citizen:
-            if not _is_own_report(uow, viewer.username, case_no):
-                raise NotFoundError("case.not_found", f"案件 {case_no} 不存在", case_no=case_no)
-            case_id = uow.connection.scalar(select(_C.id).where(_C.case_no == case_no))
-        else:
-            case = access_case(uow, viewer.actor, case_no)
-            case_id = case.id
+        case_id = viewable_case(uow, viewer, case_no).id
         content_type = uow.connection.scalar(
             select(t.case_photos.c.content_type).where(
                 t.case_photos.c.case_id == case_id, t.case_photos.c.sha256 == sha256
