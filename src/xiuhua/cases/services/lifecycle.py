@@ -150,10 +150,13 @@ def act_on_case(cmd: ActOnCase, uow: CasesUnitOfWork, clock: Clock, policy: Case
 def _outside_jurisdiction(uow: CasesUnitOfWork, case: Case, cmd: ActOnCase, code: str, suggestion: str | None) -> bool:
     """Whether a dispatch goes beyond the department's jurisdiction, which only a city-wide account may
     order, with its reason in the log; raises NotFoundError or ForbiddenError otherwise."""
-    department = uow.organizations.get(code)
-    if department is None or department.kind is not OrgKind.DEPARTMENT:
+    if uow.organizations.kind_of(code) is not OrgKind.DEPARTMENT:
         raise NotFoundError("case.unknown_department", f"处置部门 {code} 不存在")
-    if department.serves(case.location.region_codes) or code == suggestion:  # the city's own routing rules
+    if code == suggestion:  # the city's own routing rules (or the component's department)
+        return False
+    department = uow.organizations.get(code)
+    assert department is not None
+    if department.serves(case.location.region_codes):
         return False
     city_wide = cmd.actor.scope_region_code == case.location.city_code and not cmd.actor.scope_organization_code
     if city_wide and cmd.reason.strip():
