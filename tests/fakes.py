@@ -23,10 +23,12 @@ from xiuhua.org.adapters.fakes import (
     FakeSettingsStore,
     FakeStaffDirectory,
 )
+from xiuhua.sensing.adapters.fakes import FakeSensingStore
 
 REPOSITORIES = (
     "regions", "organizations", "staff", "catalog", "calendar", "settings", "policy", "cases", "outbox", "components",
     "evaluation",
+    "sensing",
 )  # fmt: skip
 
 
@@ -47,6 +49,7 @@ class FakeUnitOfWork:
         self.outbox = FakeOutbox()
         self.components = FakeComponentLookup()
         self.evaluation = FakeTallies()
+        self.sensing = FakeSensingStore(lambda no: c.state if (c := self.cases.rows.get(no)) else None)
         self.committed = False
         self.commits = 0
         self._saved = self._state()
