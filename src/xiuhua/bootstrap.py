@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 
 from xiuhua.cases.domain.commands import ActOnCase, ReportCase
-from xiuhua.cases.ports import CaseReadsUnitOfWork
+from xiuhua.cases.ports import CasesUnitOfWork
 from xiuhua.cases.services.lifecycle import act_on_case, report_case
 from xiuhua.cases.services.policy import CasePolicy, load_policy
 from xiuhua.config import Settings, get_settings
@@ -154,7 +154,7 @@ def bootstrap(
 
 
 def messagebus(
-    uow: CaseReadsUnitOfWork | None = None, clock: Clock | None = None, policy: CasePolicy | None = None
+    uow: CasesUnitOfWork | None = None, clock: Clock | None = None, policy: CasePolicy | None = None
 ) -> MessageBus:
     """The message bus with the product's handlers: the in-transaction handlers of case events (the outbox
     rows, the evaluation tallies) always, which every unit of work runs at commit; and, given the unit of

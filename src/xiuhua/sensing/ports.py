@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from xiuhua.cases.ports import CaseReadsUnitOfWork
+from xiuhua.cases.ports import CasesUnitOfWork
 from xiuhua.geo.ports import Components
 from xiuhua.org.domain.model import ClassKind
 from xiuhua.sensing.domain.model import Device, Episode, Reading, Rule
@@ -92,7 +92,7 @@ class SensingStore(Protocol):
     def compliance(self, since: date | None = None) -> list[tuple[str, int, int, int]]: ...
 
 
-class SensingUnitOfWork(CaseReadsUnitOfWork, Protocol):
+class SensingUnitOfWork(CasesUnitOfWork, Protocol):
     """What the sensing services use."""
 
     @property
