@@ -16,6 +16,8 @@ from xiuhua.geo.adapters.fakes import FakeComponentLookup
 from xiuhua.handlers import event_bus
 from xiuhua.kernel.bus import MessageBus
 from xiuhua.org.adapters.fakes import (
+    FakeAccountStore,
+    FakeAuditLog,
     FakeCalendarStore,
     FakeCatalog,
     FakeOrganizations,
@@ -27,11 +29,13 @@ from xiuhua.org.adapters.fakes import (
 REPOSITORIES = (
     "regions", "organizations", "staff", "catalog", "calendar", "settings", "policy", "cases", "outbox", "components",
     "evaluation",
+    "accounts",
+    "audit",
 )  # fmt: skip
 
 
 class FakeUnitOfWork:
-    """Satisfies cases.ports.CasesUnitOfWork, evaluation.ports.TallyUnitOfWork and org.ports.StaffUnitOfWork."""
+    """Satisfies cases.ports.CasesUnitOfWork, evaluation.ports.TallyUnitOfWork and org.ports.OrgUnitOfWork."""
 
     def __init__(self, bus: MessageBus | None = None) -> None:
         self.bus = bus or event_bus()
@@ -47,6 +51,8 @@ class FakeUnitOfWork:
         self.outbox = FakeOutbox()
         self.components = FakeComponentLookup()
         self.evaluation = FakeTallies()
+        self.accounts = FakeAccountStore(lambda: self.staff.all())
+        self.audit = FakeAuditLog()
         self.committed = False
         self.commits = 0
         self._saved = self._state()
