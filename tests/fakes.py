@@ -10,12 +10,14 @@ import copy
 from types import TracebackType
 from typing import Any, Self
 
-from xiuhua.cases.adapters.fakes import FakeCases, FakeOutbox, FakePolicyStore
+from xiuhua.cases.adapters.fakes import FakeCases, FakeOutbox, FakePolicyStore, FakeRatings
 from xiuhua.evaluation.adapters.fakes import FakeTallies
 from xiuhua.geo.adapters.fakes import FakeComponentLookup
 from xiuhua.handlers import event_bus
 from xiuhua.kernel.bus import MessageBus
 from xiuhua.org.adapters.fakes import (
+    FakeAccountStore,
+    FakeAuditLog,
     FakeCalendarStore,
     FakeCatalog,
     FakeOrganizations,
@@ -29,11 +31,14 @@ REPOSITORIES = (
     "regions", "organizations", "staff", "catalog", "calendar", "settings", "policy", "cases", "outbox", "components",
     "evaluation",
     "sensing",
+    "accounts",
+    "audit",
+    "ratings",
 )  # fmt: skip
 
 
 class FakeUnitOfWork:
-    """Satisfies cases.ports.CasesUnitOfWork, evaluation.ports.TallyUnitOfWork and org.ports.StaffUnitOfWork."""
+    """Satisfies cases.ports.CasesUnitOfWork, evaluation.ports.TallyUnitOfWork and org.ports.OrgUnitOfWork."""
 
     def __init__(self, bus: MessageBus | None = None) -> None:
         self.bus = bus or event_bus()
@@ -50,6 +55,9 @@ class FakeUnitOfWork:
         self.components = FakeComponentLookup()
         self.evaluation = FakeTallies()
         self.sensing = FakeSensingStore(lambda no: c.state if (c := self.cases.rows.get(no)) else None)
+        self.accounts = FakeAccountStore(lambda: self.staff.all())
+        self.audit = FakeAuditLog()
+        self.ratings = FakeRatings()
         self.committed = False
         self.commits = 0
         self._saved = self._state()

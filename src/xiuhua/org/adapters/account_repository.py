@@ -7,9 +7,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, bindparam, delete, select, tuple_, update
+from sqlalchemy import Connection, Row, Table, bindparam, delete, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.exc import IntegrityError
 
 from xiuhua.kernel.actor import Role
 from xiuhua.kernel.errors import ConflictError
@@ -61,13 +61,8 @@ class AccountRepository:
 
     def add(self, account: Account) -> None:
         """Insert a new account; raises ConflictError when the username is taken."""
-        try:
-            with self.conn.begin_nested():
-                self.conn.execute(t.accounts.insert().values(_values(account)))
-        except IntegrityError:
-            raise ConflictError(
-                "auth.username_taken", f"用户名 {account.username} 已被使用", username=account.username
-            ) from None
+        if not _insert_new(self.conn, t.accounts, _values(account)):
+            raise ConflictError("auth.username_taken", f"用户名 {account.username} 已被使用", username=account.username)
 
     def put_many(self, accounts: Sequence[Account]) -> None:
         """Insert or replace (by username) many accounts at once."""
@@ -199,13 +194,9 @@ class AccountRepository:
 
     # ----- API keys ------------------------------------------------------------------------------
     def add_api_key(self, name: str, key_hash: str, now: datetime, created_by: str) -> None:
-        try:
-            with self.conn.begin_nested():
-                self.conn.execute(
-                    t.api_keys.insert().values(name=name, key_hash=key_hash, created_at=now, created_by=created_by)
-                )
-        except IntegrityError:
-            raise ConflictError("auth.api_key_taken", f"API 密钥名称 {name} 已存在", name=name) from None
+        values = {"name": name, "key_hash": key_hash, "created_at": now, "created_by": created_by}
+        if not _insert_new(self.conn, t.api_keys, values):
+            raise ConflictError("auth.api_key_taken", f"API 密钥名称 {name} 已存在", name=name)
 
     def api_key_name(self, key_hash: str) -> str | None:
         k = t.api_keys.c
@@ -253,6 +244,15 @@ class AuditRepository:
         return [
             (r.id, r.at, r.actor, r.action, r.target, r.client, json.loads(r.details)) for r in self.conn.execute(stmt)
         ]
+
+
+def _insert_new(conn: Connection, table: Table, values: dict[str, Any]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING: whether the row went in, leaving the transaction usable either way.
+    (Not a savepoint around a plain INSERT: on SQLite the driver opens no transaction before the first write,
+    so a savepoint taken first becomes the transaction and its release commits it.)"""
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(table).values(values).on_conflict_do_nothing().returning(*table.primary_key.columns)
+    return conn.execute(stmt).first() is not None
 
 
 def _values(a: Account) -> dict[str, Any]:
