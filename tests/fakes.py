@@ -12,7 +12,7 @@ from typing import Any, Self
 
 from xiuhua.cases.adapters.fakes import FakeCases, FakeOutbox, FakePolicyStore
 from xiuhua.evaluation.adapters.fakes import FakeTallies
-from xiuhua.geo.adapters.fakes import FakeComponentLookup
+from xiuhua.geo.adapters.fakes import FakeComponents, FakeGeoStore
 from xiuhua.handlers import event_bus
 from xiuhua.kernel.bus import MessageBus
 from xiuhua.org.adapters.fakes import (
@@ -27,6 +27,7 @@ from xiuhua.org.adapters.fakes import (
 REPOSITORIES = (
     "regions", "organizations", "staff", "catalog", "calendar", "settings", "policy", "cases", "outbox", "components",
     "evaluation",
+    "geo",
 )  # fmt: skip
 
 
@@ -45,8 +46,9 @@ class FakeUnitOfWork:
         self.policy = FakePolicyStore()
         self.cases = FakeCases()
         self.outbox = FakeOutbox()
-        self.components = FakeComponentLookup()
+        self.components = FakeComponents()
         self.evaluation = FakeTallies()
+        self.geo = FakeGeoStore()
         self.committed = False
         self.commits = 0
         self._saved = self._state()
