@@ -12,7 +12,7 @@ from typing import Any, Self
 
 from xiuhua.cases.adapters.fakes import FakeCases, FakeOutbox, FakePolicyStore, FakeRatings
 from xiuhua.evaluation.adapters.fakes import FakeTallies
-from xiuhua.geo.adapters.fakes import FakeComponentLookup
+from xiuhua.geo.adapters.fakes import FakeComponents, FakeGeoStore
 from xiuhua.handlers import event_bus
 from xiuhua.kernel.bus import MessageBus
 from xiuhua.org.adapters.fakes import (
@@ -34,6 +34,7 @@ REPOSITORIES = (
     "accounts",
     "audit",
     "ratings",
+    "geo",
 )  # fmt: skip
 
 
@@ -52,12 +53,13 @@ class FakeUnitOfWork:
         self.policy = FakePolicyStore()
         self.cases = FakeCases()
         self.outbox = FakeOutbox()
-        self.components = FakeComponentLookup()
+        self.components = FakeComponents()
         self.evaluation = FakeTallies()
         self.sensing = FakeSensingStore(lambda no: c.state if (c := self.cases.rows.get(no)) else None)
         self.accounts = FakeAccountStore(lambda: self.staff.all())
         self.audit = FakeAuditLog()
         self.ratings = FakeRatings()
+        self.geo = FakeGeoStore()
         self.committed = False
         self.commits = 0
         self._saved = self._state()
