@@ -1,12 +1,8 @@
 """The sensing services on the in-memory fakes: ingesting messages (dead letters, readings, alarm episodes,
 cases raised through the message bus), rules and their seeding, business feeds and shared bikes.
 
-The services are typed with SensingUnitOfWork, which asks for more than these use cases read: a
-``connection`` (from CaseReadsUnitOfWork; no sensing service uses it) and the whole component register
-(``components.get_many``/``find``, which only device import, the demo devices and the bike zones use). The
-fakes are handed over as that unit of work by ``as_sensing``, and to ``bootstrap.messagebus`` (typed with
-CaseReadsUnitOfWork too, though the case commands' handlers need only CasesUnitOfWork) likewise; the bikes'
-zones come from ``ZoneRegister``."""
+The fake unit of work is handed to the services as a SensingUnitOfWork by ``as_sensing``; the bikes' zones
+are components in the fake register."""
 
 from __future__ import annotations
 
@@ -25,10 +21,7 @@ from xiuhua.bootstrap import messagebus
 from xiuhua.cases.domain.case import Params
 from xiuhua.cases.domain.idempotency import scope_of, scoped_key
 from xiuhua.cases.domain.workflow import Action, Source, State
-from xiuhua.cases.ports import CaseReadsUnitOfWork
 from xiuhua.cases.services.policy import CasePolicy
-from xiuhua.geo.adapters.fakes import FakeComponentLookup
-from xiuhua.geo.domain.components import Component, ComponentFilter
 from xiuhua.geo.domain.geography import Place
 from xiuhua.kernel.actor import SYSTEM_ACTOR, Actor, Role
 from xiuhua.kernel.bus import Handle
@@ -73,7 +66,7 @@ class City:
 
     def __init__(self, uow: FakeUnitOfWork, policy: CasePolicy) -> None:
         self.uow, self.clock, self.policy = uow, FakeClock(T0), policy
-        self.handle: Handle = messagebus(cast(CaseReadsUnitOfWork, uow), self.clock, policy).handle
+        self.handle: Handle = messagebus(uow, self.clock, policy).handle
         sensing.set_rules([Row(2, RULE)], as_sensing(uow), self.clock)
         with uow:
             uow.sensing.upsert_devices([device("MH-1"), device("MH-2", active=False)], T0)
@@ -258,14 +251,6 @@ def test_a_feed_mapping_to_an_unknown_class_is_refused(city: City) -> None:
 ZONE_ID = "41020202025000001"
 
 
-class ZoneRegister(FakeComponentLookup):
-    """The component lookup with the register's ``find``, by class code (the id's digits 7–11) and limit."""
-
-    def find(self, where: ComponentFilter) -> list[Component]:
-        found = [self.rows[i] for i in sorted(self.rows) if where.class_code in (None, i[6:11])]
-        return found if where.limit is None else found[: where.limit]
-
-
 def place(lon: float, lat: float) -> Place:
     if not (114.0 < lon < 115.0):
         raise InvalidInputError("geo.outside", "不在本市范围内")
@@ -277,9 +262,10 @@ def test_a_bike_outside_the_zones_beyond_its_grace_becomes_one_case_for_its_oper
 ) -> None:
     city = City(uow, policy)
     zone = Polygon([(114.3400, 34.8000), (114.3410, 34.8000), (114.3410, 34.8010), (114.3400, 34.8010)])
-    uow.components = ZoneRegister()
-    uow.components.rows[ZONE_ID] = make_component(id=ZONE_ID, name="非机动车停放点", geometry=zone, lon=114.3405,
-                                                  lat=34.8005)  # fmt: skip
+    with uow:
+        bay = make_component(id=ZONE_ID, name="非机动车停放点", geometry=zone, lon=114.3405, lat=34.8005)
+        uow.components.add([bay], T0, "test")
+        uow.commit()
     uow.catalog.upsert_classes([CaseClass(ClassKind.MATTER, bikes.DISORDER_CLASS, "共享单车乱象", "街面秩序")])
     operators = [
         Row(2, {"code": "hello", "name": "哈啰", "account": "op_hello", "grace_minutes": "30"}),
