@@ -23,10 +23,11 @@ from xiuhua.org.adapters.fakes import (
     FakeSettingsStore,
     FakeStaffDirectory,
 )
+from xiuhua.video.adapters.fakes import FakeVideoStore
 
 REPOSITORIES = (
     "regions", "organizations", "staff", "catalog", "calendar", "settings", "policy", "cases", "outbox", "components",
-    "evaluation",
+    "evaluation", "video",
 )  # fmt: skip
 
 
@@ -47,6 +48,7 @@ class FakeUnitOfWork:
         self.outbox = FakeOutbox()
         self.components = FakeComponentLookup()
         self.evaluation = FakeTallies()
+        self.video = FakeVideoStore()
         self.committed = False
         self.commits = 0
         self._saved = self._state()
