@@ -26,20 +26,18 @@ from xiuhua.org.adapters.fakes import (
     FakeStaffDirectory,
 )
 from xiuhua.sensing.adapters.fakes import FakeSensingStore
+from xiuhua.video.adapters.fakes import FakeVideoStore
 
 REPOSITORIES = (
-    "regions", "organizations", "staff", "catalog", "calendar", "settings", "policy", "cases", "outbox", "components",
-    "evaluation",
-    "sensing",
-    "accounts",
-    "audit",
-    "ratings",
-    "geo",
+    "regions", "organizations", "staff", "accounts", "audit", "catalog", "calendar", "settings", "policy", "cases",
+    "outbox", "ratings", "geo", "components", "evaluation", "sensing", "video",
 )  # fmt: skip
+"""The repositories a commit keeps and a rollback restores: every one the unit of work holds."""
 
 
 class FakeUnitOfWork:
-    """Satisfies cases.ports.CasesUnitOfWork, evaluation.ports.TallyUnitOfWork and org.ports.OrgUnitOfWork."""
+    """Satisfies the services' units of work: cases, org, geo (less the layers), sensing, video, and the
+    evaluation's tallies."""
 
     def __init__(self, bus: MessageBus | None = None) -> None:
         self.bus = bus or event_bus()
@@ -60,6 +58,7 @@ class FakeUnitOfWork:
         self.audit = FakeAuditLog()
         self.ratings = FakeRatings()
         self.geo = FakeGeoStore()
+        self.video = FakeVideoStore()
         self.committed = False
         self.commits = 0
         self._saved = self._state()

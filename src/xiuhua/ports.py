@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from xiuhua.cases.ports import HistoryImportUnitOfWork, RatingsUnitOfWork
+from xiuhua.cases.ports import CaseReadsUnitOfWork, HistoryImportUnitOfWork, RatingsUnitOfWork
 from xiuhua.evaluation.ports import EvaluationStore, EvaluationUnitOfWork
 from xiuhua.geo.ports import Components, GeoUnitOfWork
 from xiuhua.org.ports import OrgUnitOfWork
@@ -20,9 +20,11 @@ class ApplicationUnitOfWork(
     VideoUnitOfWork,
     HistoryImportUnitOfWork,
     RatingsUnitOfWork,
+    CaseReadsUnitOfWork,
     Protocol,
 ):
-    """What the composition root hands the entry points (SqlUnitOfWork satisfies it structurally)."""
+    """What the composition root hands the entry points, the read side's connection included (SqlUnitOfWork
+    satisfies it structurally)."""
 
     @property
     def components(self) -> Components: ...

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from xiuhua.cases.ports import CaseReadsUnitOfWork
+from xiuhua.cases.ports import CasesUnitOfWork
 from xiuhua.video.domain.enforcement import NoticeState, ParkingNotice, SmsMessage, SmsState, Vehicle
 from xiuhua.video.domain.model import Camera
 
@@ -59,7 +59,7 @@ class VideoStore(Protocol):
     def save_notice(self, n: ParkingNotice) -> None: ...
 
 
-class VideoUnitOfWork(CaseReadsUnitOfWork, Protocol):
+class VideoUnitOfWork(CasesUnitOfWork, Protocol):
     """What the video services use."""
 
     @property
