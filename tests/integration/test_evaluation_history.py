@@ -72,6 +72,28 @@ def test_a_valid_ledger_is_imported_and_its_month_evaluated(city: City, tmp_path
     assert case.state.value == "closed"
 
 
+def test_a_disposal_without_a_deadline_has_unknown_timing(city: City, tmp_path: Path) -> None:
+    """H6 was disposed against no deadline: 时限未知, in neither side of the on-time rates (not on time)."""
+    untimed = {"case_no": "H6", "source": "supervisor", "kind": "component", "class_code": "01001",
+               "department_code": WATER, "reported_at": "2025-10-13 09:00", "filed_at": "2025-10-13 09:10",
+               "dispatched_at": "2025-10-13 09:15", "disposed_at": "2025-10-13 10:00",
+               "closed_at": "2025-10-13 11:00"}  # fmt: skip
+    history.import_cases(history.ImportCases(read_table(write(tmp_path / "ledger.csv", [*GOOD, untimed]))), city.uow)
+    result = ev.evaluate(ev.Evaluate("2025-10", trend_periods=0), city.uow)
+    water = next(r for r in result.objects["department"] if r.code == WATER)
+    assert (water.counts["disposed"], water.counts["disposed_on_time"], water.counts["timing_unknown"]) == (3, 1, 1)
+    assert (water.counts["to_dispose"], water.counts["timed_to_dispose"]) == (4, 3)
+    assert water.values["on_time_disposal_rate"] == 0.3333  # H1 of H1, H2, H3: H6 is left out
+    district = next(r for r in result.objects["district"] if r.code == "410202")
+    counts = district.counts
+    assert (counts["closed"], counts["closed_on_time"], counts["timing_unknown"]) == (4, 2, 1)
+    assert (counts["due_to_close"], counts["timed_due_to_close"]) == (5, 4)
+    drilled = ev.drill(ev.Drill("2025-10", "department", WATER, "on_time_disposal_rate"), city.uow)
+    assert "H6" not in drilled.numerator_cases and "H6" not in drilled.denominator_cases
+    with city.uow:
+        assert ev.check_tallies("2025-10", city.uow).differences == []
+
+
 BAD = [
     ({"case_no": "B1", "class_code": "99999"}, "history.unknown_class"),
     ({"case_no": "B2", "reported_at": "yesterday"}, "history.bad_time"),

@@ -95,3 +95,37 @@ def test_ratings_kept_as_audit_rows_move_to_their_table(empty_engine: Engine) ->
     with pytest.raises(NotFoundError, match=r"rating\.not_found"):
         case_rating(CITIZEN, unrated, uow)
     empty_engine.dispose()
+
+
+def test_new_count_definitions_fold_every_state_and_tally_afresh(empty_engine: Engine) -> None:
+    """0016: states and tallies kept under the earlier definitions are replaced by those folded from the log."""
+    import json
+
+    from sqlalchemy import func, select, text
+
+    from tests.integration.test_evaluation import make_city, make_march
+    from xiuhua.evaluation.domain.tallies import TallyState
+    from xiuhua.evaluation.services import evaluate as ev
+    from xiuhua.platform.db import tables as t
+    from xiuhua.unit_of_work import SqlUnitOfWork
+
+    ensure_schema(empty_engine)
+    city = make_city(SqlUnitOfWork(empty_engine))
+    make_march(city)
+    kept = ev.canonical_json(ev.evaluate(ev.Evaluate("2026-03", trend_periods=0), city.uow))
+    command.downgrade(alembic_config(empty_engine), "0015")
+    with empty_engine.begin() as conn:  # what the earlier code left: stale tallies, states one field short
+        conn.execute(text("UPDATE evaluation_tallies SET n = n + 5"))
+        case_id = conn.scalar(select(func.min(t.cases.c.id)))
+        short = '["x", "", "", "", "", false, "", "", "", "", "", "", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]'
+        conn.execute(text(f"INSERT INTO evaluation_case_states (case_id, state) VALUES ({case_id}, '{short}')"))
+    assert ev.check_tallies("2026-03", city.uow).differences != []
+    command.upgrade(alembic_config(empty_engine), "head")
+    check = ev.check_tallies("2026-03", city.uow)
+    assert check.rows > 0 and check.differences == []
+    assert ev.canonical_json(ev.evaluate(ev.Evaluate("2026-03", trend_periods=0), city.uow)) == kept
+    with city.uow:
+        states = city.uow.connection.execute(select(t.evaluation_case_states.c.state)).scalars().all()
+        assert len(states) == city.uow.connection.scalar(select(func.count()).select_from(t.cases))
+        assert all(len(json.loads(s)) == len(TallyState().to_list()) for s in states)
+    empty_engine.dispose()

@@ -100,6 +100,7 @@ class EvaluationRepository:
                 _sum(and_(dispatch, in_period)).label("dispatched_in"),
                 _sum(action == "feedback").label("feedbacks"),
                 _sum(and_(action == "feedback", lg.on_time.is_(False))).label("late_feedbacks"),
+                _sum(and_(action == "feedback", lg.on_time.is_(None))).label("untimed_feedbacks"),
                 _sum(action == "rework").label("reworks"),
                 _sum(and_(approve, source_state == "return_requested")).label("returns"),
                 _sum(and_(action == "return", source_state == "filed")).label("returns_to_acceptor"),

@@ -67,10 +67,11 @@ for _kind, _spec in EVENT_COUNTS.items():
         for _action in _actions:
             EVENTS_OF.setdefault(_action, []).append((_kind, _name, _on_time_only))
 
-REGION_COUNTS = ("filed", "public_verified", "due_to_close", "closed", "closed_on_time", "overdue_closed", "reworked",
-                 "returned", "extended", "parked", "urged", "self_disposed", "repeated")  # fmt: skip
-DEPARTMENT_COUNTS = ("dispatched", "to_dispose", "disposed", "disposed_on_time", "closed", "reworked", "overdue",
-                     "extended", "parked", "urged", "returned")  # fmt: skip
+REGION_COUNTS = ("filed", "public_verified", "due_to_close", "timed_due_to_close", "closed", "closed_on_time",
+                 "overdue_closed", "timing_unknown", "reworked", "returned", "extended", "parked", "urged",
+                 "self_disposed", "repeated")  # fmt: skip
+DEPARTMENT_COUNTS = ("dispatched", "to_dispose", "timed_to_dispose", "disposed", "disposed_on_time", "timing_unknown",
+                     "closed", "reworked", "overdue", "extended", "parked", "urged", "returned")  # fmt: skip
 POST_COUNTS: dict[str, tuple[str, ...]] = {
     "supervisor": (*EVENT_COUNTS["supervisor"], "reports", "valid_reports", "missed", "found"),
     "acceptor": (*EVENT_COUNTS["acceptor"],),
@@ -131,6 +132,7 @@ class TallyState:
     parks: int = 0
     resumes: int = 0
     urges: int = 0
+    untimed_feedbacks: int = 0  # dispositions whose step had no deadline (timeliness unknown)
 
     def to_list(self) -> list[Any]:
         """The values in field order (compact to store with the case, and cheap to write and read)."""
@@ -159,6 +161,8 @@ def fold(state: TallyState, case: Case, entry: LogEntry, month: str) -> TallySta
         changes[counter] = getattr(state, counter) + 1
     if action == "feedback" and entry.on_time is False:
         changes["late_feedbacks"] = state.late_feedbacks + 1
+    if action == "feedback" and entry.on_time is None:
+        changes["untimed_feedbacks"] = state.untimed_feedbacks + 1
     if action == "approve" and (counter := _GRANTED.get(source)):
         changes[counter] = getattr(state, counter) + 1
     if action == "return" and source == "filed":
@@ -190,10 +194,16 @@ def _where(case: Case) -> dict[str, Any]:
 
 
 def contribution(state: TallyState, month: str) -> Counter[tuple[str, str, str]]:
-    """The case's counts in ``month`` as of the state: (object type, code, count) → 1."""
+    """The case's counts in ``month`` as of the state: (object type, code, count) → 1.
+
+    Every rate's numerator is a subset of its denominator, case by case (the rates of ``model.INDICATORS``; property
+    tests check it on random histories): a case disposed or closed is due, parked (挂账) or not,
+    and one whose timeliness is unknown (its step had no deadline) is in neither side of an on-time rate.
+    """
     out: Counter[tuple[str, str, str]] = Counter()
     parked_now = state.parks > state.resumes  # parked (挂账): not yet due
     late = state.late_feedbacks > 0
+    unknown = state.untimed_feedbacks > 0 and not late  # disposed, but against no deadline
     closed = state.closed > 0
 
     def add(kind: str, code: str, flags: dict[str, bool]) -> None:
@@ -205,10 +215,12 @@ def contribution(state: TallyState, month: str) -> Counter[tuple[str, str, str]]
         add(PLACE, state.place, {
             "filed": True,
             "public_verified": state.source in PUBLIC_SOURCES and state.verified > 0,
-            "due_to_close": not parked_now,
+            "due_to_close": closed or not parked_now,
+            "timed_due_to_close": (closed or not parked_now) and not unknown,
             "closed": closed,
-            "closed_on_time": closed and not late,
+            "closed_on_time": closed and not late and not unknown,
             "overdue_closed": closed and late,
+            "timing_unknown": unknown,
             "reworked": state.reworks > 0,
             "returned": state.returns > 0,
             "extended": state.extensions > 0,
@@ -222,11 +234,14 @@ def contribution(state: TallyState, month: str) -> Counter[tuple[str, str, str]]
             add("shift_leader", state.filer, {"filed_cases": True, "accurate_filings": state.returns_to_acceptor == 0})
     if state.dispatch_month == month and state.department:
         disposed = state.feedbacks > 0
+        due = disposed or closed or not parked_now
         add("department", state.department, {
             "dispatched": True,
-            "to_dispose": not parked_now,
+            "to_dispose": due,
+            "timed_to_dispose": due and not unknown,
             "disposed": disposed,
-            "disposed_on_time": disposed and not late,
+            "disposed_on_time": disposed and not late and not unknown,
+            "timing_unknown": unknown,
             "closed": closed,
             "reworked": disposed and state.reworks > 0,
             "overdue": late,

@@ -194,16 +194,20 @@ def case_masks(f: CaseFacts) -> tuple[dict[str, NDArray[np.bool_]], dict[str, ND
     """Boolean masks over the facts' cases: the region counts, and the department counts."""
     parked_now = f["parks"] > f["resumes"]  # parked at the period's end: not yet due (挂账)
     late = f["late_feedbacks"] > 0
+    unknown = (f["untimed_feedbacks"] > 0) & ~late  # disposed against no deadline: timeliness unknown
     closed = f["closed"] > 0
     region = f["filed_in"] > 0
     public = np.isin(f["source"], PUBLIC_SOURCES)
+    due_to_close = region & (closed | ~parked_now)
     by_region = {
         "filed": region,
         "public_verified": region & public & (f["verified"] > 0),
-        "due_to_close": region & ~parked_now,
+        "due_to_close": due_to_close,
+        "timed_due_to_close": due_to_close & ~unknown,
         "closed": region & closed,
-        "closed_on_time": region & closed & ~late,
+        "closed_on_time": region & closed & ~late & ~unknown,
         "overdue_closed": region & closed & late,
+        "timing_unknown": region & unknown,
         "reworked": region & (f["reworks"] > 0),
         "returned": region & (f["returns"] > 0),
         "extended": region & (f["extensions"] > 0),
@@ -214,11 +218,14 @@ def case_masks(f: CaseFacts) -> tuple[dict[str, NDArray[np.bool_]], dict[str, ND
     }
     dept = (f["dispatched_in"] > 0) & (f["department"] != "")
     disposed = dept & (f["feedbacks"] > 0)
+    to_dispose = dept & (disposed | closed | ~parked_now)
     by_department = {
         "dispatched": dept,
-        "to_dispose": dept & ~parked_now,
+        "to_dispose": to_dispose,
+        "timed_to_dispose": to_dispose & ~unknown,
         "disposed": disposed,
-        "disposed_on_time": disposed & ~late,
+        "disposed_on_time": disposed & ~late & ~unknown,
+        "timing_unknown": dept & unknown,
         "closed": dept & closed,
         "reworked": disposed & (f["reworks"] > 0),
         "overdue": dept & late,
