@@ -104,7 +104,13 @@ BAD = [
     ({"case_no": "H1"}, "history.duplicate_case"),
     ({"case_no": "B8", "voided_at": "2025-10-08 12:00"}, "history.void_and_file"),
     ({"case_no": "B9", "lon": "east"}, "history.bad_location"),
-]
+    ({"case_no": "B10", "street_code": "410203001"}, "history.region_mismatch"),  # a street of another district
+    ({"case_no": "B11", "community_code": "410202002011"}, "history.region_mismatch"),  # of another street
+    ({"case_no": "B12", "filed_at": "", "checked_at": "", "closed_at": ""}, "history.dispatched_unfiled"),
+    ({"case_no": "B13", "voided_at": "2025-10-08 12:00", "filed_at": "", "checked_at": "", "closed_at": ""},
+     "history.void_and_dispatch"),
+    ({"case_no": "B14", "disposal_due_at": "2025-10-08 09:00"}, "history.bad_deadline"),  # before the dispatch
+]  # fmt: skip
 
 
 def test_invalid_rows_reject_the_whole_file_with_row_numbers(city: City, tmp_path: Path) -> None:

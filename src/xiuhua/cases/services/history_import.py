@@ -77,6 +77,11 @@ def _parse(row: Row, known: dict[str, Any]) -> HistoricCase:
     for column in ("district_code", "street_code", "community_code"):
         if row.get(column) not in known["regions"]:
             raise InvalidInputError("history.unknown_region", f"{column}“{row.get(column)}”不在区划表中")
+    for child, parent in (("street_code", "district_code"), ("community_code", "street_code")):
+        if known["regions"][row.get(child)] != row.get(parent):  # else the regional roll-ups would disagree
+            raise InvalidInputError(
+                "history.region_mismatch", f"{child}“{row.get(child)}”不属于 {parent}“{row.get(parent)}”"
+            )
     try:
         location = Location(float(row.get("lon")), float(row.get("lat")), row.get("address"), row.get("district_code"),
                             row.get("street_code"), row.get("community_code"), row.get("grid_code") or None,
@@ -92,6 +97,8 @@ def _parse(row: Row, known: dict[str, Any]) -> HistoricCase:
     voided, closed = times["voided_at"], times["closed_at"]
     if voided and (times["filed_at"] or closed):
         raise InvalidInputError("history.void_and_file", "已作废的案件不能同时有立案或结案时间")
+    if voided and (times["dispatched_at"] or times["disposed_at"]):
+        raise InvalidInputError("history.void_and_dispatch", "已作废的案件不能同时有派遣或处置时间")
     if voided and voided < times["reported_at"]:  # type: ignore[operator]
         raise InvalidInputError("history.bad_order", "voided_at 早于 reported_at")
     if closed and not (times["filed_at"] or source is Source.SELF_DISPOSAL):
@@ -103,6 +110,13 @@ def _parse(row: Row, known: dict[str, Any]) -> HistoricCase:
         raise InvalidInputError("history.unknown_department", f"处置部门 {department} 不存在")
     if times["disposed_at"] and not times["dispatched_at"] and source is not Source.SELF_DISPOSAL:
         raise InvalidInputError("history.bad_order", "有处置时间的案件须有派遣时间")
+    if times["dispatched_at"] and not times["filed_at"]:
+        raise InvalidInputError("history.dispatched_unfiled", "派遣的案件须有立案时间")
+    due, dispatched = times["disposal_due_at"], times["dispatched_at"]
+    if due and not dispatched:
+        raise InvalidInputError("history.bad_deadline", "有处置时限的案件须有派遣时间")
+    if due and dispatched and due <= dispatched:
+        raise InvalidInputError("history.bad_deadline", "disposal_due_at 不晚于 dispatched_at：处置时限应在派遣之后")
     return _build(row.number, case_no, source, kind, code, location, urgency, row.get("description"), department,
                   times)  # fmt: skip
 
@@ -183,7 +197,7 @@ def import_cases(cmd: ImportCases, uow: HistoryImportUnitOfWork, progress: Progr
     with uow:
         known = {
             "classes": {(c.kind, c.code) for c in uow.catalog.classes()},
-            "regions": uow.regions.codes(),
+            "regions": {r.code: r.parent_code for r in uow.regions.all()},
             "orgs": {o.code: o.kind for o in uow.organizations.all()},
         }
         progress("校验历史案件", 0, len(rows))
