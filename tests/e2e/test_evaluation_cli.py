@@ -191,3 +191,23 @@ def test_import_cases_all_or_nothing(city: Path, tmp_path: Path) -> None:
     assert code == 0 and "已导入历史案件 1 条" in stdout and "第 3 行" in stderr
     document = json.loads(run("evaluate", "--month", "2026-01", "--trend", "0")[1])
     assert document["cases"] == 1
+
+
+def test_what_if_lists_the_changes_of_a_draft_and_exports_them(city: Path, tmp_path: Path) -> None:
+    from xiuhua.evaluation.services.evaluate import default_scheme_body
+
+    draft = {**default_scheme_body(), "version": "draft-1", "grades": [["A", 100], ["B", 99.9], ["C", 0]]}
+    (tmp_path / "draft.json").write_text(json.dumps(draft), encoding="utf-8")
+    target = tmp_path / "changes.csv"
+    code, stdout, stderr = run("evaluation", "what-if", "--period", PERIOD, "--scheme", str(tmp_path / "draft.json"),
+                               "--output", str(target))  # fmt: skip
+    assert code == 0, stderr
+    found = re.search(r"评价方案 default-1 → draft-1；比较 (\d+) 个对象，(\d+) 处变化", stdout)
+    assert found and int(found[2]) > 0
+    lines = target.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "object_type,code,name,field,before,after" and len(lines) == int(found[2]) + 1
+    assert all(",grade," in line for line in lines[1:])  # a period of days: no reward ledger to compare
+    code, _, stderr = run("evaluation", "what-if", "--period", PERIOD)
+    assert code == 2 and "whatif.nothing" in stderr
+    code, _, stderr = run("evaluation", "what-if", "--month", "2026-03", "--scheme", str(tmp_path / "missing.json"))
+    assert code == 2 and "evaluation.bad_scheme" in stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -30,6 +31,7 @@ from xiuhua.evaluation.domain.rewards import OUTCOMES
 from xiuhua.evaluation.domain.tallies import TZ
 from xiuhua.evaluation.services import campaigns, rewards
 from xiuhua.evaluation.services import evaluate as service
+from xiuhua.evaluation.services import what_if as what_if_service
 from xiuhua.kernel.errors import InvalidInputError
 from xiuhua.org.services.actors import load_actor
 from xiuhua.platform.tabular import read_table
@@ -201,6 +203,50 @@ def scheme_add(path: Annotated[Path, typer.Argument(help="评价方案 JSON 文�
     rt = runtime()
     scheme = service.add_scheme(service.AddScheme(body, by), rt.uow(), rt.clock)
     out.print(f"评价方案 {scheme.version} 已保存，自 {scheme.valid_from} 起生效")
+
+
+FIELD_NAMES = {"rank": "排名", "grade": "等级", "composite": "综合指数", "points": "奖惩得分", "yuan": "奖励（元）"}
+
+
+@evaluation_app.command("what-if")
+@reports_errors
+def what_if(
+    month: Annotated[str | None, typer.Option(help="月份 YYYY-MM")] = None,
+    period: Annotated[str | None, typer.Option(help="其他时段（奖惩只按月或按年）：2026-Q4、2026")] = None,
+    scheme: Annotated[Path | None, typer.Option(help="评价方案草案 JSON")] = None,
+    reward_rules: Annotated[Path | None, typer.Option(help="奖惩规则草案 JSON")] = None,
+    current_rules: Annotated[Path | None, typer.Option(help="现行奖惩规则 JSON（默认内置规则）")] = None,
+    output: Annotated[Path | None, typer.Option(help="把变化导出为 CSV 或 XLSX")] = None,
+) -> None:
+    """假如：按方案草案或奖惩规则草案重算某期，列出每个排名、等级、综合指数和奖励金额的变化（不保存）。"""
+    if (month is None) == (period is None):
+        raise InvalidInputError("evaluation.bad_period", "请用 --month 或 --period 指定一个时段")
+    drafts = [read_json_file(p, code, what) if p else None for p, code, what in (
+        (scheme, "evaluation.bad_scheme", "评价方案草案"), (reward_rules, "reward.bad_rules", "奖惩规则草案"),
+        (current_rules, "reward.bad_rules", "现行奖惩规则"))]  # fmt: skip
+    with progress_bar() as report:
+        found = what_if_service.what_if(what_if_service.WhatIf(month or period or "", *drafts), runtime().uow(), report)
+    rules = f"，奖惩规则 {found.rules_before} → {found.rules_after}" if found.rules_before else ""
+    out.print(f"{found.period}：评价方案 {found.scheme_before} → {found.scheme_after}{rules}；"
+              f"比较 {found.objects} 个对象，{len(found.changes)} 处变化")  # fmt: skip
+    if not found.changes:
+        return
+    table = Table(title=f"{found.period} 假如按草案计算")
+    for heading in ("对象类型", "代码", "名称", "项目", "现行", "草案"):
+        table.add_column(heading)
+    rows = [[c.object_type, c.code, c.name, FIELD_NAMES.get(c.field, c.field), _shown(c.before), _shown(c.after)]
+            for c in found.changes]  # fmt: skip
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+    if output is not None:
+        export_table(output, ["object_type", "code", "name", "field", "before", "after"],
+                     ([c.object_type, c.code, c.name, c.field, _shown(c.before), _shown(c.after)]
+                      for c in found.changes))  # fmt: skip
+
+
+def _shown(value: object) -> str:
+    return "—" if value is None else f"{value:.2f}" if isinstance(value, float | Decimal) else str(value)
 
 
 reward_app = typer.Typer(help="奖惩：按案件结果、排名和年度累计计分，奖励资金分到每件案件。", no_args_is_help=True)

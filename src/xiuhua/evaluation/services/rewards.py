@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from xiuhua.evaluation.domain.model import ObjectType, Period, PeriodKind
+from xiuhua.evaluation.domain.model import ObjectType, Period, PeriodKind, Scheme
 from xiuhua.evaluation.domain.rewards import Entry, RewardRules, allocate, rank_points
 from xiuhua.evaluation.domain.scoring import rank
 from xiuhua.evaluation.ports import EvaluationUnitOfWork
@@ -49,17 +49,20 @@ class RewardLedger:
 class ShowLedger:
     period: str
     rules: dict[str, Any] | None = None
+    scheme: Scheme | None = None
+    """Grade and rank every month by this scheme, computed now, instead of the result in force (what-if)."""
 
 
 def reward_ledger(cmd: ShowLedger, uow: EvaluationUnitOfWork, progress: Progress = no_progress) -> RewardLedger:
     """Per-problem and overall entries of a period; for a year, every month's plus the annual ranking."""
     rules = RewardRules.from_dict(cmd.rules or default_rules_body())
+    scheme = cmd.scheme
     period = Period.parse(cmd.period)
     if period.kind is PeriodKind.YEAR:
         entries: list[Entry] = []
         for month in range(1, 13):
             progress(f"{period.key} 年 {month} 月", month - 1, 13)
-            entries += _period_entries(Period.month(period.first.year, month), rules, uow)
+            entries += _period_entries(Period.month(period.first.year, month), rules, uow, scheme)
         net: dict[str, float] = {}
         for e in entries:
             net[e.department] = net.get(e.department, 0.0) + e.points
@@ -71,7 +74,7 @@ def reward_ledger(cmd: ShowLedger, uow: EvaluationUnitOfWork, progress: Progress
         fund = rules.annual_fund_yuan
     else:
         progress(period.key, 0, 1)
-        entries = _period_entries(period, rules, uow)
+        entries = _period_entries(period, rules, uow, scheme)
         fund = rules.monthly_fund_yuan
     allocated = allocate(entries, fund)
     with uow:
@@ -86,8 +89,14 @@ def reward_ledger(cmd: ShowLedger, uow: EvaluationUnitOfWork, progress: Progress
     return RewardLedger(period.key, rules.version, fund, allocated, rows)
 
 
-def _period_entries(period: Period, rules: RewardRules, uow: EvaluationUnitOfWork) -> list[Entry]:
-    result = ev.evaluate(ev.Evaluate(period.key, trend_periods=0), uow)
+def _period_entries(
+    period: Period, rules: RewardRules, uow: EvaluationUnitOfWork, scheme: Scheme | None = None
+) -> list[Entry]:
+    if scheme is None:
+        result = ev.evaluate(ev.Evaluate(period.key, trend_periods=0), uow)  # frozen, where frozen
+    else:
+        with uow:
+            result = ev.compute(uow, period, scheme)
     with uow:
         inputs = ev.read_inputs(uow.evaluation, period)
     excused = {(c, EXCUSED_OUTCOME.get(i, ""), n) for t, c, i, n in result.excused if t == ObjectType.DEPARTMENT}
