@@ -12,6 +12,7 @@ import pytest
 
 from xiuhua.cases.domain.commands import ActOnCase, ReportCase
 from xiuhua.cases.domain.workflow import Action, Source
+from xiuhua.cases.services.deadlines import sweep
 from xiuhua.cases.services.lifecycle import act_on_case, report_case
 from xiuhua.cases.services.policy import CasePolicy, load_policy
 from xiuhua.demo.city import build_demo
@@ -143,7 +144,7 @@ def test_department_indicators_match_the_hand_computation(city: City, march: dic
     assert (row.counts["disposed"], row.counts["disposed_on_time"], row.counts["closed"]) == (3, 2, 3)
     assert row.counts["reworked"] == 1 and row.counts["overdue"] == 1
     assert row.values == {"filed_score": 4.0, "close_rate": 0.75, "on_time_disposal_rate": 0.5,
-                          "rework_rate": 0.3333}  # fmt: skip
+                          "rework_rate": 0.3333, "overdue_count": 1.0}  # fmt: skip
     # 10 % × 100 + 30 % × 75 + 30 % × 50 + 30 % × (1 − 1/3) × 100
     assert row.composite == 67.5 and row.grade == "C"
 
@@ -199,12 +200,14 @@ def test_an_empty_period_has_no_objects_and_no_grades(city: City) -> None:
 
 
 def test_results_recompute_byte_identically_and_ignore_later_events(city: City, march: dict[str, str]) -> None:
+    city.clock.set(datetime(2026, 4, 1, 9, 0, tzinfo=SH))
+    sweep(city.uow, city.clock, city.policy)  # as the worker does every minute: d is flagged overdue
     first = ev.canonical_json(_evaluate(city))
     assert ev.canonical_json(_evaluate(city)) == first
-    city.clock.set(datetime(2026, 4, 1, 9, 0, tzinfo=SH))
+    assert _row(_evaluate(city), "department", WATER).counts["overdue"] == 2  # b, disposed late; d, still open
     city.dispose_and_check(march["d"])  # April: d is disposed late, after the month ended
     city.report()
-    assert ev.canonical_json(_evaluate(city)) == first
+    assert ev.canonical_json(_evaluate(city)) == first  # d stays counted in March, where it became late
     april = _evaluate(city, "2026-04")
     assert [r.code for r in april.objects["district"]] == []  # d was filed in March; the new report is not filed
     assert _row(april, "supervisor", SUPERVISOR).counts["reports"] == 1
@@ -351,3 +354,25 @@ def test_case_volume_per_10k_residents_where_the_population_is_known(city: City,
     assert _row(result, "street", "410202001").values["volume_per_10k"] == 2.5
     community = _row(result, "community", "410202001009")
     assert community.values["volume_per_10k"] is None and community.scores["volume_per_10k"] is None
+
+
+def test_a_case_late_at_the_months_end_counts_there_once_whenever_it_is_disposed(
+    city: City, march: dict[str, str]
+) -> None:
+    """超期 counts in the month the deadline passed: d, dispatched in March and still undisposed at its
+    end, is March's, before and after its late disposal in April, and never April's; it drills down."""
+    city.clock.set(datetime(2026, 4, 1, 9, 0, tzinfo=SH))
+    sweep(city.uow, city.clock, city.policy)
+    drilled = ev.drill(ev.Drill("2026-03", "department", WATER, "overdue_count"), city.uow)
+    assert drilled.numerator_cases == sorted([march["b"], march["d"]])
+    city.dispose_and_check(march["d"])
+    assert _row(_evaluate(city), "department", WATER).counts["overdue"] == 2
+    april = {r.code: r.counts for r in _evaluate(city, "2026-04").objects["department"]}
+    assert april.get(WATER, {}).get("overdue", 0) == 0
+    assert ev.drill(ev.Drill("2026-03", "department", WATER, "overdue_count"), city.uow) == drilled
+    with city.uow:
+        assert ev.check_tallies("2026-03", city.uow).differences == []
+        assert ev.check_tallies("2026-04", city.uow).differences == []
+    ledger = rewards.reward_ledger(rewards.ShowLedger("2026-03"), city.uow)
+    overdue = sorted(e.case_no or "" for e in ledger.entries if e.outcome == "overdue" and e.department == WATER)
+    assert overdue == drilled.numerator_cases

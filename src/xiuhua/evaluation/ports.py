@@ -50,6 +50,14 @@ class EvaluationStore(Protocol):
         """(department that returned the case, case number) for each return granted in [start, end)."""
         ...
 
+    def late_disposals(self, start: datetime, end: datetime) -> list[tuple[str, str]]:
+        """(department, case number) of each disposal step ended after a deadline that fell in [start, end)."""
+        ...
+
+    def overdue_open(self, start: datetime, end: datetime) -> list[tuple[str, str]]:
+        """(department, case number) of cases still disposing, overdue, their deadline in [start, end)."""
+        ...
+
     def grid_supervisors(self, grids: Sequence[str]) -> dict[str, str]:
         """Unit grid code → the supervisor who patrols it, for the given grids that have one."""
         ...

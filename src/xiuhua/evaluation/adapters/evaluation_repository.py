@@ -24,11 +24,14 @@ from sqlalchemy import (
     update,
 )
 
+from xiuhua.cases.domain.workflow import STEP_OF, Step
 from xiuhua.evaluation.domain.facts import CaseFacts
 from xiuhua.evaluation.domain.tallies import FILING_ACTIONS, Key, TallyState
 from xiuhua.platform.db import tables as t
 from xiuhua.platform.db.upsert import upsert
 
+_DISPOSING = [s.value for s, step in STEP_OF.items() if step is Step.DISPOSE]
+"""The states of a case in its disposal step (parked among them: its clock is stopped, so never overdue)."""
 _PAD = 9  # digits of the log sequence prefixed to a value so that MAX/MIN pick the latest/earliest row
 
 
@@ -187,6 +190,41 @@ class EvaluationRepository:
             .order_by(c.case_no, lg.seq)
         )
         return [(d or "", n) for d, n in self.conn.execute(stmt)]
+
+    def late_disposals(self, start: datetime, end: datetime) -> list[tuple[str, str]]:
+        """(department, case number) of each disposal step that ended after its deadline, the deadline in
+        [start, end), whenever it ended: the department is the one of the dispatch before the row."""
+        lg, c = t.case_log.c, t.cases.c
+        earlier = t.case_log.alias("earlier")
+        e = earlier.c
+        dispatched = (
+            select(e.data)
+            .where(e.case_id == lg.case_id, e.seq < lg.seq, e.action == "dispatch")
+            .order_by(e.seq.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        stmt = (
+            select(dispatched, c.case_no)
+            .select_from(t.case_log.join(t.cases, c.id == lg.case_id))
+            .where(lg.at >= start, lg.step == "dispose", lg.on_time.is_(False))  # it ended after its deadline
+            .where(lg.step_due_at >= start, lg.step_due_at < end)
+            .order_by(c.case_no, lg.seq)
+        )
+        out = [(str(json.loads(data).get("department") or ""), no) for data, no in self.conn.execute(stmt) if data]
+        return [(d, no) for d, no in out if d]
+
+    def overdue_open(self, start: datetime, end: datetime) -> list[tuple[str, str]]:
+        """(department, case number) of each case still in its disposal step, flagged overdue by the deadline
+        sweep, whose deadline fell in [start, end)."""
+        c = t.cases.c
+        stmt = (
+            select(c.department_code, c.case_no)
+            .where(c.state.in_(_DISPOSING), c.overdue.is_(True), c.due_at >= start, c.due_at < end)
+            .where(c.department_code.is_not(None))
+            .order_by(c.case_no)
+        )
+        return [(d, no) for d, no in self.conn.execute(stmt)]
 
     def grid_supervisors(self, grids: Sequence[str]) -> dict[str, str]:
         """Unit grid code → the supervisor who patrols it, for the given grids that have one."""

@@ -80,6 +80,6 @@ def _entry(r: Any) -> LogEntry:
     return LogEntry(
         seq=r.seq, at=r.at, actor=r.actor, role=Role(r.role), action=Action(r.action),
         from_state=State(r.from_state) if r.from_state else None, to_state=State(r.to_state), reason="",
-        attachments=(), data=json.loads(r.data), step=Step(r.step) if r.step else None, step_due_at=None,
+        attachments=(), data=json.loads(r.data), step=Step(r.step) if r.step else None, step_due_at=r.step_due_at,
         on_time=r.on_time, prev_hash=GENESIS,
     )  # fmt: skip

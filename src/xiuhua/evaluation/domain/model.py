@@ -94,6 +94,7 @@ INDICATORS: dict[ObjectType, tuple[Indicator, ...]] = {
         Ind("close_rate", "结案率", K.RATE, "closed", "to_dispose"),
         Ind("on_time_disposal_rate", "按期处置率", K.RATE, "disposed_on_time", "timed_to_dispose"),
         Ind("rework_rate", "返工率", K.RATE, "reworked", "disposed", higher_is_better=False),
+        Ind("overdue_count", "超期数", K.BAND, "overdue", higher_is_better=False),
     ),
     ObjectType.SUPERVISOR: (
         Ind("valid_report_rate", "有效上报率", K.RATE, "valid_reports", "reports"),

@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from xiuhua.cases.domain.case import Case, LogEntry
+from xiuhua.cases.domain.workflow import Step
 
 TZ = ZoneInfo("Asia/Shanghai")
 PUBLIC_SOURCES = ("public", "hotline")
@@ -244,7 +245,6 @@ def contribution(state: TallyState, month: str) -> Counter[tuple[str, str, str]]
             "timing_unknown": unknown,
             "closed": closed,
             "reworked": disposed and state.reworks > 0,
-            "overdue": late,
             "extended": state.extensions > 0,
             "parked": state.parks > 0,
             "urged": state.urges > 0,
@@ -273,10 +273,22 @@ def events(entry: LogEntry) -> Counter[tuple[str, str, str]]:
     return out
 
 
+def late_disposal(state: TallyState, entry: LogEntry) -> Key | None:
+    """超期: a row that ends a disposal step after its deadline counts once for the department it was
+    dispatched to, in the month the deadline fell (not the month of the row): a department holding a late
+    case past the month's end is counted in the month it became late, whenever it disposes of it. (The steps
+    still open past their deadline are counted at evaluation, from the cases themselves.)"""
+    if entry.step is not Step.DISPOSE or entry.on_time is not False or entry.step_due_at is None:
+        return None
+    return (month_of(entry.step_due_at), "department", state.department, "overdue") if state.department else None
+
+
 def advance(state: TallyState, case: Case, entries: Iterable[LogEntry]) -> tuple[TallyState, Counter[Key]]:
     """Fold new log rows (in order) into the state; returns the new state and the tally deltas."""
     deltas: Counter[Key] = Counter()
     for entry in entries:
+        if late := late_disposal(state, entry):
+            deltas[late] += 1
         month = month_of(entry.at)
         after = fold(state, case, entry, month)
         change = events(entry)

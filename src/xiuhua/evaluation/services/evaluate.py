@@ -183,11 +183,20 @@ class Inputs:
     facts: CaseFacts
     events: list[tuple[str, str, str | None, bool | None, int]]
     returns: list[tuple[str, str]]
+    late: list[tuple[str, str]]
+    """(department, case number) of disposal steps ended after a deadline that fell in the period."""
 
 
 def read_inputs(ev: EvaluationReads, period: Period) -> Inputs:
     start, end = period.bounds(TZ)
-    return Inputs(ev.case_facts(start, end), ev.post_events(start, end), ev.returns_by_department(start, end))
+    return Inputs(ev.case_facts(start, end), ev.post_events(start, end), ev.returns_by_department(start, end),
+                  ev.late_disposals(start, end))  # fmt: skip
+
+
+def overdue_cases(ev: EvaluationReads, start: datetime, end: datetime) -> list[tuple[str, str]]:
+    """超期: (department, case number) of every disposal step whose deadline fell in [start, end) and passed
+    undisposed: those disposed late since, and those still open and flagged overdue by the sweep."""
+    return sorted([*ev.late_disposals(start, end), *ev.overdue_open(start, end)])
 
 
 def case_masks(f: CaseFacts) -> tuple[dict[str, NDArray[np.bool_]], dict[str, NDArray[np.bool_]]]:
@@ -228,7 +237,6 @@ def case_masks(f: CaseFacts) -> tuple[dict[str, NDArray[np.bool_]], dict[str, ND
         "timing_unknown": dept & unknown,
         "closed": dept & closed,
         "reworked": disposed & (f["reworks"] > 0),
-        "overdue": dept & late,
         "extended": dept & (f["extensions"] > 0),
         "parked": dept & (f["parks"] > 0),
         "urged": dept & (f["urges"] > 0),
@@ -305,10 +313,11 @@ def counts_from_log(inputs: Inputs) -> Counts:
         HOTSPOT: _group(_hotspot_keys(f), {"filed": filed, "repeated": filed & (f["repeat"] > 0)}),
         MISSED: _group(f["grid_code"], {"missed": _missed_mask(f)}),
     }
-    for department, _case_no in inputs.returns:
-        if department:
-            bucket = out["department"].setdefault(department, {})
-            bucket["returned"] = bucket.get("returned", 0) + 1
+    for name, pairs in (("returned", inputs.returns), ("overdue", inputs.late)):
+        for department, _case_no in pairs:
+            if department:
+                bucket = out["department"].setdefault(department, {})
+                bucket[name] = bucket.get(name, 0) + 1
     for post in POST_TYPES:
         out[post.value] = {}
     for post, (who, masks) in _post_masks(f).items():
@@ -509,11 +518,15 @@ class Context:
 
 
 def period_counts(uow: EvaluationUnitOfWork, period: Period) -> tuple[Counts, Inputs | None]:
-    """A period's counts: a month's from its tallies; any other period's from the log (with its inputs)."""
-    if period.kind is PeriodKind.MONTH:
-        return counts_from_tallies(uow.evaluation.tallies(period.key)), None
-    inputs = read_inputs(uow.evaluation, period)
-    return counts_from_log(inputs), inputs
+    """A period's counts: a month's from its tallies; any other period's from the log (with its inputs). Both
+    add the disposal steps still open past a deadline that fell in the period (超期, from the cases)."""
+    inputs = None if period.kind is PeriodKind.MONTH else read_inputs(uow.evaluation, period)
+    counts = counts_from_tallies(uow.evaluation.tallies(period.key)) if inputs is None else counts_from_log(inputs)
+    start, end = period.bounds(TZ)
+    for department, _case_no in uow.evaluation.overdue_open(start, end):
+        bucket = counts.setdefault("department", {}).setdefault(department, {})
+        bucket["overdue"] = bucket.get("overdue", 0) + 1
+    return counts, inputs
 
 
 def _objects(
@@ -702,6 +715,8 @@ def _cases_for(
         by_region, by_department = case_masks(f)
         if kind is ObjectType.DEPARTMENT and name == "returned":
             return sorted(n for d, n in inputs.returns if d == code)
+        if kind is ObjectType.DEPARTMENT and name == "overdue":
+            return sorted(n for d, n in overdue_cases(uow.evaluation, start, end) if d == code)
         masks, keys = (by_region, f[REGION_KEY[kind]]) if kind in REGION_TYPES else (by_department, f["department"])
         return sorted(str(n) for n in f["case_no"][(keys == code) & masks[name]])
     if kind is ObjectType.SUPERVISOR and name == "missed":

@@ -13,6 +13,7 @@ import numpy as np
 from xiuhua.evaluation.domain.model import ObjectType, Period, PeriodKind, Scheme
 from xiuhua.evaluation.domain.rewards import Entry, RewardRules, allocate, rank_points
 from xiuhua.evaluation.domain.scoring import rank
+from xiuhua.evaluation.domain.tallies import TZ
 from xiuhua.evaluation.ports import EvaluationUnitOfWork
 from xiuhua.evaluation.services import evaluate as ev
 from xiuhua.kernel.ports import Progress, no_progress
@@ -99,12 +100,12 @@ def _period_entries(
             result = ev.compute(uow, period, scheme)
     with uow:
         inputs = ev.read_inputs(uow.evaluation, period)
+        overdue = ev.overdue_cases(uow.evaluation, *period.bounds(TZ))
     excused = {(c, EXCUSED_OUTCOME.get(i, ""), n) for t, c, i, n in result.excused if t == ObjectType.DEPARTMENT}
     f = inputs.facts
     _, dept = ev.case_masks(f)
     outcomes = {
         "closed_on_time": dept["disposed_on_time"] & dept["closed"],
-        "overdue": dept["overdue"],
         "reworked": dept["reworked"],
         "urged": dept["urged"],
     }
@@ -119,6 +120,8 @@ def _period_entries(
                 entries.append(Entry(department, "case", outcome, case_no, points))
     if points := rules.per_case.get("returned", 0.0):
         entries += [Entry(d, "case", "returned", n, points) for d, n in inputs.returns if d]
+    if points := rules.per_case.get("overdue", 0.0):  # in the month the deadline passed, whenever disposed
+        entries += [Entry(d, "case", "overdue", n, points) for d, n in overdue if (d, "overdue", n) not in excused]
     for row in result.objects[ObjectType.DEPARTMENT.value]:
         if grade_points := rules.by_grade.get(row.grade, 0.0):
             entries.append(Entry(row.code, "overall", "grade", None, grade_points))
