@@ -191,6 +191,12 @@ def test_import_cases_all_or_nothing(city: Path, tmp_path: Path) -> None:
     assert code == 0 and "已导入历史案件 1 条" in stdout and "第 3 行" in stderr
     document = json.loads(run("evaluate", "--month", "2026-01", "--trend", "0")[1])
     assert document["cases"] == 1
+    urged = tmp_path / "urged.csv"
+    urged.write_text("\n".join([header, good.replace("HX1", "HX3")]) + "\n", encoding="utf-8")
+    events = tmp_path / "events.csv"
+    events.write_text("case_no,event,at\nHX3,督办,2026-01-05 11:00\n", encoding="utf-8")  # after its closing
+    code, _, stderr = run("import-cases", str(urged), "--events", str(events))
+    assert code == 2 and "history.event_order" in stderr and "事件表第 2 行" in stderr
 
 
 def test_what_if_lists_the_changes_of_a_draft_and_exports_them(city: Path, tmp_path: Path) -> None:

@@ -94,6 +94,62 @@ def test_a_disposal_without_a_deadline_has_unknown_timing(city: City, tmp_path: 
         assert ev.check_tallies("2025-10", city.uow).differences == []
 
 
+def write_events(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(history.EVENT_COLUMNS)
+        writer.writerows(rows)
+    return path
+
+
+def test_rework_urges_extensions_parks_and_repeats_come_in_with_the_history(city: City, tmp_path: Path) -> None:
+    """H1 was urged, reworked once, extended and parked then resumed; H5 repeats H1: each counts as the
+    live loop would have counted it, and the imported log is still a valid chain."""
+    events = [("H1", "督办", "2025-10-08 09:20"), ("H1", "rework", "2025-10-08 09:40"),
+              ("H1", "延期", "2025-10-08 09:50"), ("H1", "挂账", "2025-10-08 09:55"),
+              ("H1", "恢复", "2025-10-08 10:00")]  # fmt: skip
+    rows = [*GOOD[:4], {**GOOD[4], "repeat_of": "H1"}]
+    ledger, happened = write(tmp_path / "ledger.csv", rows), write_events(tmp_path / "events.csv", events)
+    report = history.import_cases(history.ImportCases(read_table(ledger), events=read_table(happened)), city.uow)
+    assert report.written == 5
+    assert verify_log(city.uow).broken == []
+    with city.uow:
+        log = [e.action.value for e in city.uow.cases.log("H1")]
+        assert city.uow.evaluation.tallies("2025-10")  # the tallies were written with the cases
+    assert log == ["report", "accept", "file", "dispatch", "urge", "feedback", "send_check", "check_fail", "rework",
+                   "request_extension", "approve", "request_park", "approve", "resume", "feedback", "send_check",
+                   "check_pass", "close"]  # fmt: skip
+    result = ev.evaluate(ev.Evaluate("2025-10", trend_periods=0), city.uow)
+    water = next(r for r in result.objects["department"] if r.code == WATER).counts
+    assert (water["reworked"], water["urged"], water["extended"], water["parked"]) == (1, 1, 1, 1)
+    district = next(r for r in result.objects["district"] if r.code == "410202").counts
+    assert (district["reworked"], district["urged"], district["repeated"]) == (1, 1, 1)
+    assert next(r for r in result.objects["department"] if r.code == WATER).values["rework_rate"] == 0.5
+    with city.uow:
+        assert ev.check_tallies("2025-10", city.uow).differences == []
+
+
+def test_events_out_of_order_or_unknown_reject_the_whole_import(city: City, tmp_path: Path) -> None:
+    events = [
+        ("H9", "urge", "2025-10-08 10:00"),  # row 2: no such case in the ledger
+        ("H1", "pigeon", "2025-10-08 10:00"),  # row 3: no such event
+        ("H2", "urge", "2025-10-09 09:05"),  # row 4: before H2 was filed
+        ("H3", "park", "2025-10-10 11:00"),  # row 5: H3 is parked and never resumed: fine, it is still open
+        ("H1", "rework", "2025-10-08 10:45"),  # row 6: after H1's disposal
+    ]  # fmt: skip
+    rows = [*GOOD[:3], {**GOOD[3], "repeat_of": "H404"}]
+    ledger, happened = write(tmp_path / "ledger.csv", rows), write_events(tmp_path / "events.csv", events)
+    with pytest.raises(ImportRejectedError) as info:
+        history.import_cases(history.ImportCases(read_table(ledger), events=read_table(happened)), city.uow)
+    codes = sorted(e.code for e in info.value.errors)
+    assert codes == ["history.bad_event", "history.event_order", "history.event_order",
+                                     "history.event_unknown_case", "history.unknown_repeat"]  # fmt: skip
+    messages = " ".join(str(e) for e in info.value.errors)
+    assert "事件表第 4 行" in messages and "事件表第 6 行" in messages and "H404" in messages
+    with city.uow:
+        assert city.uow.cases.get("H3") is None  # nothing written
+
+
 BAD = [
     ({"case_no": "B1", "class_code": "99999"}, "history.unknown_class"),
     ({"case_no": "B2", "reported_at": "yesterday"}, "history.bad_time"),

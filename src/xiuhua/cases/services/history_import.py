@@ -35,8 +35,25 @@ TIMES = ("reported_at", "accepted_at", "verified_at", "filed_at", "dispatched_at
          "closed_at")  # fmt: skip
 COLUMNS = (*REQUIRED, "grid_code", "area_class", "address", "description", "urgency", "department_code",
            "accepted_at", "verified_at", "filed_at", "dispatched_at", "disposal_due_at", "disposed_at",
-           "checked_at", "closed_at", "voided_at")  # fmt: skip
+           "checked_at", "closed_at", "voided_at", "repeat_of")  # fmt: skip
+EVENT_COLUMNS = ("case_no", "event", "at")
+EVENTS = {"rework": "rework", "返工": "rework", "urge": "urge", "督办": "urge", "extension": "extension",
+          "延期": "extension", "park": "park", "挂账": "park", "resume": "resume", "恢复": "resume",
+          "挂账恢复": "resume"}  # fmt: skip
+"""What a second file may add to a case's history (one row per event): 返工, 督办, 延期, 挂账 and its end."""
+_DISPOSING = "派遣之后、处置之前"
+_WHEN = {"urge": "立案之后、结案之前", "resume": "挂账期间", "rework": _DISPOSING, "extension": _DISPOSING,
+         "park": _DISPOSING}  # fmt: skip
+_AFTER_FILING = {State.FILED, State.DISPATCHED, State.DISPOSED, State.CHECKING, State.CHECKED, State.PARKED}
 _SOURCES = {**{s.value: s for s in Source}, **{s.label: s for s in Source}, "监督员": Source.SUPERVISOR}
+
+
+@dataclass(frozen=True, slots=True)
+class HistoricEvent:
+    row: int
+    """Its row in the events file."""
+    kind: str
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +72,20 @@ def _time(row: Row, column: str) -> datetime | None:
     except ValueError:
         raise InvalidInputError("history.bad_time", f"{column}“{text}”不是有效时间，如 2025-10-08 09:30") from None
     return moment.replace(tzinfo=TZ) if moment.tzinfo is None else moment
+
+
+def _event(row: Row) -> tuple[str, HistoricEvent]:
+    for column in EVENT_COLUMNS:
+        if not row.get(column):
+            raise InvalidInputError("history.missing", f"事件表缺少{column}")
+    kind = EVENTS.get(row.get("event"))
+    if kind is None:
+        raise InvalidInputError(
+            "history.bad_event", f"事件“{row.get('event')}”无效，可用：返工、督办、延期、挂账、恢复"
+        )
+    at = _time(row, "at")
+    assert at is not None
+    return row.get("case_no"), HistoricEvent(row.number, kind, at)
 
 
 def _parse(row: Row, known: dict[str, Any]) -> HistoricCase:
@@ -117,13 +148,18 @@ def _parse(row: Row, known: dict[str, Any]) -> HistoricCase:
         raise InvalidInputError("history.bad_deadline", "有处置时限的案件须有派遣时间")
     if due and dispatched and due <= dispatched:
         raise InvalidInputError("history.bad_deadline", "disposal_due_at 不晚于 dispatched_at：处置时限应在派遣之后")
-    return _build(row.number, case_no, source, kind, code, location, urgency, row.get("description"), department,
-                  times)  # fmt: skip
+    events = sorted(known["events"].get(case_no, []), key=lambda e: (e.at, e.row))
+    if (repeat_of := row.get("repeat_of") or None) == case_no:
+        raise InvalidInputError("history.unknown_repeat", "repeat_of 不能是本案自己")
+    built = _build(row.number, case_no, source, kind, code, location, urgency, row.get("description"), department,
+                   times, events)  # fmt: skip
+    built.case.repeat_of = repeat_of
+    return built
 
 
 def _build(number: int, case_no: str, source: Source, kind: ClassKind, code: str, location: Location,
            urgency: Urgency, description: str, department: str | None,
-           times: dict[str, datetime | None]) -> HistoricCase:  # fmt: skip
+           times: dict[str, datetime | None], events: Sequence[HistoricEvent] = ()) -> HistoricCase:  # fmt: skip
     reported = times["reported_at"]
     assert reported is not None
     case = Case(case_no, source, kind, code, location, description or "历史案件", urgency, reported, IMPORT_ACTOR)
@@ -145,37 +181,79 @@ def _build(number: int, case_no: str, source: Source, kind: ClassKind, code: str
             steps.append(StepRecord(step, entered, due, at, action))
         state = target
 
+    pending = list(events)
+
+    def happen(until: datetime | None) -> None:
+        """Write the events before ``until`` (all that are left when None), each as the loop writes it."""
+        while pending and (until is None or pending[0].at < until):
+            e = pending.pop(0)
+            if e.kind == "urge" and state in _AFTER_FILING:
+                add(e.at, Action.URGE, state)
+            elif e.kind == "rework" and state is State.DISPATCHED:  # the failed disposal is taken at the rework
+                add(e.at, Action.FEEDBACK, State.DISPOSED, Step.DISPOSE, times["disposal_due_at"])
+                add(e.at, Action.SEND_CHECK, State.CHECKING, Step.SEND_CHECK)
+                add(e.at, Action.CHECK_FAIL, State.CHECKED, Step.CHECK)
+                add(e.at, Action.REWORK, State.DISPATCHED, Step.CLOSE)
+            elif e.kind == "extension" and state is State.DISPATCHED:
+                add(e.at, Action.REQUEST_EXTENSION, State.EXTENSION_REQUESTED)
+                add(e.at, Action.APPROVE, State.DISPATCHED)
+            elif e.kind == "park" and state is State.DISPATCHED:
+                add(e.at, Action.REQUEST_PARK, State.PARK_REQUESTED)
+                add(e.at, Action.APPROVE, State.PARKED)
+            elif e.kind == "resume" and state is State.PARKED:
+                add(e.at, Action.RESUME, State.DISPATCHED)
+            else:
+                where = (
+                    "立案之后、结案之前"
+                    if e.kind == "urge"
+                    else "挂账期间"
+                    if e.kind == "resume"
+                    else "派遣之后、处置之前"
+                )
+                raise InvalidInputError(
+                    "history.event_order", f"事件表第 {e.row} 行：{e.at:%Y-%m-%d %H:%M} 的{e.kind}须在{where}"
+                )
+
+    def main(at: datetime, action: Action, target: State, step: Step | None = None, due: datetime | None = None,
+             data: dict[str, Any] | None = None) -> None:  # fmt: skip
+        """A row of the ledger's own times, after the events that came before it."""
+        happen(at)
+        if state is State.PARKED:
+            raise InvalidInputError("history.event_order", "挂账的案件须先恢复（事件表 resume）才能继续办理")
+        add(at, action, target, step, due, data)
+
     add(reported, Action.REPORT, State.REPORTED)
     t = times
     if source is Source.SELF_DISPOSAL:
-        add(reported, Action.SELF_DISPOSE, State.SELF_DISPOSED, Step.ACCEPT)
+        main(reported, Action.SELF_DISPOSE, State.SELF_DISPOSED, Step.ACCEPT)
         if t["closed_at"]:
-            add(t["closed_at"], Action.CLOSE, State.CLOSED, Step.CLOSE)
+            main(t["closed_at"], Action.CLOSE, State.CLOSED, Step.CLOSE)
     elif t["voided_at"]:
-        add(t["voided_at"], Action.VOID, State.VOIDED, Step.ACCEPT)
+        main(t["voided_at"], Action.VOID, State.VOIDED, Step.ACCEPT)
     else:
         if t["verified_at"] and source.needs_verification:
-            add(t["accepted_at"] or t["verified_at"], Action.SEND_VERIFY, State.VERIFYING, Step.ACCEPT)
-            add(t["verified_at"], Action.VERIFY, State.ACCEPTED, Step.VERIFY)
+            main(t["accepted_at"] or t["verified_at"], Action.SEND_VERIFY, State.VERIFYING, Step.ACCEPT)
+            main(t["verified_at"], Action.VERIFY, State.ACCEPTED, Step.VERIFY)
             case.verified = True
         elif t["accepted_at"] or t["filed_at"]:
-            add(t["accepted_at"] or t["filed_at"], Action.ACCEPT, State.ACCEPTED, Step.ACCEPT)  # type: ignore[arg-type]
+            main(t["accepted_at"] or t["filed_at"], Action.ACCEPT, State.ACCEPTED, Step.ACCEPT)  # type: ignore[arg-type]
         if t["filed_at"]:
-            add(t["filed_at"], Action.FILE, State.FILED, Step.FILE)
+            main(t["filed_at"], Action.FILE, State.FILED, Step.FILE)
         if t["dispatched_at"]:
-            add(t["dispatched_at"], Action.DISPATCH, State.DISPATCHED, Step.DISPATCH, data={"department": department})
+            main(t["dispatched_at"], Action.DISPATCH, State.DISPATCHED, Step.DISPATCH, data={"department": department})
             case.department_code, case.dispatched_at = department, t["dispatched_at"]
         if t["disposed_at"]:
-            add(t["disposed_at"], Action.FEEDBACK, State.DISPOSED, Step.DISPOSE, t["disposal_due_at"])
+            main(t["disposed_at"], Action.FEEDBACK, State.DISPOSED, Step.DISPOSE, t["disposal_due_at"])
         if t["checked_at"]:
-            add(t["checked_at"], Action.SEND_CHECK, State.CHECKING, Step.SEND_CHECK)
-            add(t["checked_at"], Action.CHECK_PASS, State.CHECKED, Step.CHECK)
+            main(t["checked_at"], Action.SEND_CHECK, State.CHECKING, Step.SEND_CHECK)
+            main(t["checked_at"], Action.CHECK_PASS, State.CHECKED, Step.CHECK)
             case.check_passed = True
         if t["closed_at"]:
             if not t["checked_at"]:
-                add(t["closed_at"], Action.SEND_CHECK, State.CHECKING, Step.SEND_CHECK)
-                add(t["closed_at"], Action.CHECK_PASS, State.CHECKED, Step.CHECK)
-            add(t["closed_at"], Action.CLOSE, State.CLOSED, Step.CLOSE)
+                main(t["closed_at"], Action.SEND_CHECK, State.CHECKING, Step.SEND_CHECK)
+                main(t["closed_at"], Action.CHECK_PASS, State.CHECKED, Step.CHECK)
+            main(t["closed_at"], Action.CLOSE, State.CLOSED, Step.CLOSE)
+    happen(None)  # what came after the last step: urges of an open case, a park not yet resumed
     assert state is not None
     case.state = state
     case.closed_at = t["closed_at"] or t["voided_at"]
@@ -188,22 +266,41 @@ def _build(number: int, case_no: str, source: Source, kind: ClassKind, code: str
 class ImportCases:
     rows: Sequence[Row]
     skip_invalid: bool = False
+    events: Sequence[Row] = ()
+    """Rows of the events file (case_no, event, at): 返工, 督办, 延期, 挂账 and 恢复 of the cases in ``rows``."""
 
 
 def import_cases(cmd: ImportCases, uow: HistoryImportUnitOfWork, progress: Progress = no_progress) -> ImportReport:
     """Validate every row, then write all cases and their logs in one transaction (or none)."""
     rows = list(cmd.rows)
     check_columns(rows, *REQUIRED)
+    if cmd.events:
+        check_columns(list(cmd.events), *EVENT_COLUMNS)
+    found, event_errors = parse_rows(cmd.events, _event)
+    events: dict[str, list[HistoricEvent]] = {}
+    for _, (case_no, event) in found:
+        events.setdefault(case_no, []).append(event)
+    in_file = {r.get("case_no") for r in rows}
+    errors = [RowError(e.row, e.code, f"事件表：{e.message}") for e in event_errors]
+    errors += [RowError(e.row, "history.event_unknown_case", f"事件表：台账中没有案件 {no}")
+               for no, es in events.items() if no not in in_file for e in es]  # fmt: skip
     with uow:
         known = {
             "classes": {(c.kind, c.code) for c in uow.catalog.classes()},
             "regions": {r.code: r.parent_code for r in uow.regions.all()},
             "orgs": {o.code: o.kind for o in uow.organizations.all()},
+            "events": events,
         }
         progress("校验历史案件", 0, len(rows))
-        parsed, errors = parse_rows(rows, lambda r: _parse(r, known))
+        parsed, case_errors = parse_rows(rows, lambda r: _parse(r, known))
+        errors += case_errors
         seen: dict[str, int] = {}
+        links = {h.case.repeat_of for _, h in parsed if h.case.repeat_of}
         taken = uow.evaluation.existing_case_nos([h.case.case_no for _, h in parsed])
+        stored = uow.evaluation.existing_case_nos(sorted(links - in_file)) if links else set()
+        for row, item in parsed:
+            if (link := item.case.repeat_of) and link not in in_file and link not in stored:
+                errors.append(RowError(row.number, "history.unknown_repeat", f"repeat_of：案件 {link} 不在台账或库中"))
         kept: list[HistoricCase] = []
         for row, item in parsed:
             no = item.case.case_no

@@ -380,10 +380,14 @@ def campaign_urge(
 @reports_errors
 def import_cases(
     path: Annotated[Path, typer.Argument(help="历史案件台账（CSV/XLSX，列见 docs/evaluation.md）")],
+    events: Annotated[
+        Path | None, typer.Option(help="事件表（CSV/XLSX：case_no、event、at），返工、督办、延期、挂账、恢复")
+    ] = None,
     skip_invalid: SkipInvalid = False,
 ) -> None:
-    """导入其他系统的历史案件台账（含各环节时间），以便评价往月；有错误时整表不写入。"""
+    """导入其他系统的历史案件台账（含各环节时间，可附事件表），以便评价往月；有错误时整表不写入。"""
     rows = read_table(path)
+    happened = read_table(events) if events is not None else []
     with progress_bar() as report:
-        done = history.import_cases(history.ImportCases(rows, skip_invalid), runtime().uow(), report)
+        done = history.import_cases(history.ImportCases(rows, skip_invalid, happened), runtime().uow(), report)
     print_report(done, "历史案件")
