@@ -41,6 +41,7 @@ EVENTS = {"rework": "rework", "返工": "rework", "urge": "urge", "督办": "urg
           "延期": "extension", "park": "park", "挂账": "park", "resume": "resume", "恢复": "resume",
           "挂账恢复": "resume"}  # fmt: skip
 """What a second file may add to a case's history (one row per event): 返工, 督办, 延期, 挂账 and its end."""
+_NAMES = "返工、督办、延期、挂账、恢复"
 _DISPOSING = "派遣之后、处置之前"
 _WHEN = {"urge": "立案之后、结案之前", "resume": "挂账期间", "rework": _DISPOSING, "extension": _DISPOSING,
          "park": _DISPOSING}  # fmt: skip
@@ -80,9 +81,7 @@ def _event(row: Row) -> tuple[str, HistoricEvent]:
             raise InvalidInputError("history.missing", f"事件表缺少{column}")
     kind = EVENTS.get(row.get("event"))
     if kind is None:
-        raise InvalidInputError(
-            "history.bad_event", f"事件“{row.get('event')}”无效，可用：返工、督办、延期、挂账、恢复"
-        )
+        raise InvalidInputError("history.bad_event", f"事件“{row.get('event')}”无效，可用：{_NAMES}")
     at = _time(row, "at")
     assert at is not None
     return row.get("case_no"), HistoricEvent(row.number, kind, at)
@@ -203,15 +202,8 @@ def _build(number: int, case_no: str, source: Source, kind: ClassKind, code: str
             elif e.kind == "resume" and state is State.PARKED:
                 add(e.at, Action.RESUME, State.DISPATCHED)
             else:
-                where = (
-                    "立案之后、结案之前"
-                    if e.kind == "urge"
-                    else "挂账期间"
-                    if e.kind == "resume"
-                    else "派遣之后、处置之前"
-                )
                 raise InvalidInputError(
-                    "history.event_order", f"事件表第 {e.row} 行：{e.at:%Y-%m-%d %H:%M} 的{e.kind}须在{where}"
+                    "history.event_order", f"事件表第 {e.row} 行：{e.at:%Y-%m-%d %H:%M} 的{e.kind}须在{_WHEN[e.kind]}"
                 )
 
     def main(at: datetime, action: Action, target: State, step: Step | None = None, due: datetime | None = None,

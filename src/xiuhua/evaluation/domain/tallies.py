@@ -2,7 +2,8 @@
 
 A month's evaluation counts are sums over cases of per-case contributions (docs/evaluation.md says which
 case counts where). A case's contribution to a month depends only on its log up to that month's end, and
-log rows are written in time order, so a new row can change only the contribution to its own month. Each
+log rows are written in time order, so a new row can change only the contribution to its own month (one
+exception: a late disposal's 超期 goes to the month of its deadline, see ``late_disposal``). Each
 case therefore carries a small state folded from its log (``TallyState``); a new row's effect is the
 contribution after it minus the contribution before it, plus the row's own event counts (a post's
 actions, a department's returns). Summed per (month, object type, code, count), these deltas are the

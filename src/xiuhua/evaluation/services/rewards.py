@@ -57,13 +57,12 @@ class ShowLedger:
 def reward_ledger(cmd: ShowLedger, uow: EvaluationUnitOfWork, progress: Progress = no_progress) -> RewardLedger:
     """Per-problem and overall entries of a period; for a year, every month's plus the annual ranking."""
     rules = RewardRules.from_dict(cmd.rules or default_rules_body())
-    scheme = cmd.scheme
     period = Period.parse(cmd.period)
     if period.kind is PeriodKind.YEAR:
         entries: list[Entry] = []
         for month in range(1, 13):
             progress(f"{period.key} 年 {month} 月", month - 1, 13)
-            entries += _period_entries(Period.month(period.first.year, month), rules, uow, scheme)
+            entries += _period_entries(Period.month(period.first.year, month), rules, uow, cmd.scheme)
         net: dict[str, float] = {}
         for e in entries:
             net[e.department] = net.get(e.department, 0.0) + e.points
@@ -75,7 +74,7 @@ def reward_ledger(cmd: ShowLedger, uow: EvaluationUnitOfWork, progress: Progress
         fund = rules.annual_fund_yuan
     else:
         progress(period.key, 0, 1)
-        entries = _period_entries(period, rules, uow, scheme)
+        entries = _period_entries(period, rules, uow, cmd.scheme)
         fund = rules.monthly_fund_yuan
     allocated = allocate(entries, fund)
     with uow:

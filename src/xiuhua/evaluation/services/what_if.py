@@ -27,7 +27,7 @@ FIELDS = ("rank", "grade", "composite")
 class WhatIf:
     period: str
     scheme: dict[str, Any] | None = None
-    """The draft scheme (the body ``xiuhua evaluation add-scheme`` takes); None keeps the one in force."""
+    """The draft scheme (the document ``xiuhua evaluation scheme-add`` takes); None keeps the one in force."""
     reward_rules: dict[str, Any] | None = None
     """Draft reward rules; None keeps the rules in force (a draft scheme still moves money by grade and rank)."""
     current_rules: dict[str, Any] | None = None
