@@ -15,19 +15,13 @@ import dataclasses
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from shapely.geometry.base import BaseGeometry
 
 from xiuhua.geo.domain.components import Component, ComponentFilter, ComponentStatus
 from xiuhua.kernel.errors import ConflictError
-
-
-def _utc(moment: datetime) -> datetime:
-    """The moment in UTC, as the UTCDateTime column stores and reads it back; naive times are refused."""
-    if moment.tzinfo is None:
-        raise ValueError(f"naive datetime {moment!r}: times are stored in UTC and must be aware")
-    return moment.astimezone(UTC)
+from xiuhua.platform.db.types import as_stored
 
 
 def _in_bbox(c: Component, bbox: tuple[float, float, float, float]) -> bool:
@@ -90,7 +84,7 @@ class FakeComponents:
     def add(self, components: Sequence[Component], at: datetime, actor: str) -> None:
         """Insert new components as version 1 (whatever their ``version``); a known id, or one twice in the
         list, raises ConflictError ``component.duplicate`` and adds nothing."""
-        moment = _utc(at)
+        moment = as_stored(at)
         counts = Counter(c.id for c in components)
         taken = sorted(i for i, n in counts.items() if n > 1 or i in self.rows)
         if taken:
@@ -105,7 +99,7 @@ class FakeComponents:
         close the previous version at ``at`` and append the new one. Raises ConflictError
         ``component.conflict`` and changes nothing when one is unknown or its stored version is not the one
         it was read as (one component twice in the list is a conflict of the whole list)."""
-        moment = _utc(at)
+        moment = as_stored(at)
         stale = [c.id for c in components if c.id not in self.rows or self.rows[c.id].version != c.version]
         if stale:
             raise ConflictError("component.conflict", "部件已被他人修改，请刷新后重试", ids=stale[:20])
@@ -149,13 +143,13 @@ class FakeComponents:
 
     def state_at(self, component_id: str, moment: datetime) -> Component | None:
         """The version valid at ``moment``, or None when the component was not yet registered."""
-        at = _utc(moment)
+        at = as_stored(moment)
         valid = [v for v in self.history.get(component_id, []) if v.valid_at(at)]
         return max(valid, key=lambda v: v.record.version).record if valid else None
 
     def census_at(self, moment: datetime, where: ComponentFilter) -> list[Component]:
         """Every component as it stood at ``moment`` (its version then), filtered, ordered by id."""
-        at = _utc(moment)
+        at = as_stored(moment)
         out: list[Component] = []
         for component_id in sorted(self.history):
             for v in self.history[component_id]:

@@ -7,7 +7,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from xiuhua.kernel.actor import Role
@@ -16,6 +16,7 @@ from xiuhua.org.domain.accounts import Account, Attempts, ThrottleKey
 from xiuhua.org.domain.calendar import Schedule
 from xiuhua.org.domain.model import ClassKind, Organization, OrgKind, Region, Staff
 from xiuhua.org.domain.standards import CaseClass, CaseStandard
+from xiuhua.platform.db.types import as_stored, as_stored_or_none
 
 
 class FakeRegions:
@@ -162,17 +163,6 @@ class FakeSettingsStore:
         self.rows[key] = json.dumps(value, ensure_ascii=False)
 
 
-def _utc(at: datetime) -> datetime:
-    """A moment as the tables give it back: aware UTC (a naive one is refused, as the column type refuses it)."""
-    if at.tzinfo is None:
-        raise ValueError(f"naive datetime {at!r}: times are stored in UTC and must be aware")
-    return at.astimezone(UTC)
-
-
-def _utc_or_none(at: datetime | None) -> datetime | None:
-    return None if at is None else _utc(at)
-
-
 @dataclass(slots=True)
 class _Session:
     username: str
@@ -233,7 +223,7 @@ class FakeAccountStore:
         account = self.rows.get(username)
         if account is None:
             return False
-        self.rows[username] = replace(account, password_hash=password_hash, password_changed_at=_utc(at))
+        self.rows[username] = replace(account, password_hash=password_hash, password_changed_at=as_stored(at))
         return True
 
     def set_active(self, username: str, active: bool) -> bool:
@@ -272,9 +262,12 @@ class FakeAccountStore:
     def put_attempts(self, states: dict[ThrottleKey, Attempts], now: datetime) -> None:
         for key, a in states.items():
             stored = Attempts(
-                a.failures, _utc_or_none(a.last_failure_at), _utc_or_none(a.blocked_until), _utc_or_none(a.succeeded_at)
+                a.failures,
+                as_stored_or_none(a.last_failure_at),
+                as_stored_or_none(a.blocked_until),
+                as_stored_or_none(a.succeeded_at),
             )
-            self.throttles[key] = (stored, _utc(now))
+            self.throttles[key] = (stored, as_stored(now))
 
     def forget_attempts(self, before: datetime) -> int:
         """Drop throttle rows untouched since ``before``."""
@@ -289,7 +282,7 @@ class FakeAccountStore:
         already held)."""
         if session_id in self.sessions or self._holder(refresh_hash) is not None:
             raise ValueError(f"session {session_id} or its refresh token is already held")
-        self.sessions[session_id] = _Session(username, refresh_hash, _utc(now), _utc(now), _utc(expires))
+        self.sessions[session_id] = _Session(username, refresh_hash, as_stored(now), as_stored(now), as_stored(expires))
 
     def _holder(self, refresh_hash: str) -> str | None:
         return next((sid for sid, s in self.sessions.items() if s.refresh_hash == refresh_hash), None)
@@ -308,8 +301,8 @@ class FakeAccountStore:
         s = self.sessions.get(session_id)
         if s is None or s.refresh_hash != old_hash or s.revoked_at is not None:
             return False
-        s.refresh_hash, s.refreshed_at = new_hash, _utc(now)
-        self.spent[old_hash] = (session_id, _utc(now))
+        s.refresh_hash, s.refreshed_at = new_hash, as_stored(now)
+        self.spent[old_hash] = (session_id, as_stored(now))
         return True
 
     def session_of_spent(self, refresh_hash: str) -> tuple[str, str] | None:
@@ -335,13 +328,13 @@ class FakeAccountStore:
         s = self.sessions.get(session_id)
         if s is None or s.revoked_at is not None:
             return False
-        s.revoked_at = _utc(now)
+        s.revoked_at = as_stored(now)
         return True
 
     def revoke_sessions_of(self, username: str, now: datetime) -> int:
         open_ = [s for s in self.sessions.values() if s.username == username and s.revoked_at is None]
         for s in open_:
-            s.revoked_at = _utc(now)
+            s.revoked_at = as_stored(now)
         return len(open_)
 
     # ----- API keys --------------------------------------------------------------------------------
@@ -349,7 +342,7 @@ class FakeAccountStore:
         """Raises ConflictError when the name (or the key) is taken."""
         if name in self.keys or any(k.key_hash == key_hash for k in self.keys.values()):
             raise ConflictError("auth.api_key_taken", f"API 密钥名称 {name} 已存在", name=name)
-        self.keys[name] = _ApiKey(key_hash, _utc(now), created_by)
+        self.keys[name] = _ApiKey(key_hash, as_stored(now), created_by)
 
     def api_key_name(self, key_hash: str) -> str | None:
         return next((n for n, k in self.keys.items() if k.key_hash == key_hash and k.revoked_at is None), None)
@@ -358,7 +351,7 @@ class FakeAccountStore:
         key = self.keys.get(name)
         if key is None or key.revoked_at is not None:
             return False
-        key.revoked_at = _utc(now)
+        key.revoked_at = as_stored(now)
         return True
 
     def api_keys(self) -> list[tuple[str, datetime, str, datetime | None]]:
@@ -366,7 +359,7 @@ class FakeAccountStore:
 
 
 def _stored(a: Account) -> Account:
-    return replace(a, created_at=_utc(a.created_at), password_changed_at=_utc(a.password_changed_at))
+    return replace(a, created_at=as_stored(a.created_at), password_changed_at=as_stored(a.password_changed_at))
 
 
 class FakeAuditLog:
@@ -377,7 +370,7 @@ class FakeAuditLog:
 
     def add(self, at: datetime, actor: str, action: str, target: str = "", client: str = "", **details: Any) -> None:
         text = json.dumps(details, ensure_ascii=False, default=str)
-        self.rows.append((len(self.rows) + 1, _utc(at), actor[:64], action, target[:128], client[:64], text))
+        self.rows.append((len(self.rows) + 1, as_stored(at), actor[:64], action, target[:128], client[:64], text))
 
     def recent(
         self, *, actor: str | None = None, action: str | None = None, before_id: int | None = None, limit: int = 100

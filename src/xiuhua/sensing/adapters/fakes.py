@@ -13,11 +13,12 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from xiuhua.cases.domain.workflow import State
 from xiuhua.org.domain.model import ClassKind
+from xiuhua.platform.db.types import as_stored, as_stored_or_none
 from xiuhua.sensing.domain.model import Device, Episode, Phase, Reading, Rule, TruckPermit
 
 CaseState = Callable[[str], State | None]
@@ -50,17 +51,6 @@ class BikeState(NamedTuple):
     zone_id: str | None
     outside_since: datetime | None
     case_no: str | None
-
-
-def _utc(moment: datetime) -> datetime:
-    """As the database keeps a time: refused when naive, read back in UTC."""
-    if moment.tzinfo is None:
-        raise ValueError(f"naive datetime {moment!r}: times are stored in UTC and must be aware")
-    return moment.astimezone(UTC)
-
-
-def _utc_or_none(moment: datetime | None) -> datetime | None:
-    return None if moment is None else _utc(moment)
 
 
 def _float_or_none(value: float | None) -> float | None:
@@ -99,7 +89,7 @@ class FakeSensingStore:
 
     # ----- devices ---------------------------------------------------------------------------------
     def upsert_devices(self, devices: Sequence[Device], at: datetime) -> None:
-        _utc(at)
+        as_stored(at)
         for d in devices:
             kept = self.device_rows.get(d.code)
             device_id = kept.id if kept is not None else self._new_id("device")
@@ -127,13 +117,13 @@ class FakeSensingStore:
         for device_id, moment in last.items():
             d = by_id.get(device_id)
             if d is not None and (d.last_reading_at is None or d.last_reading_at < moment):
-                self.device_rows[d.code] = replace(d, last_reading_at=_utc(moment))
+                self.device_rows[d.code] = replace(d, last_reading_at=as_stored(moment))
 
     # ----- readings --------------------------------------------------------------------------------
     def add_readings(self, readings: Sequence[Reading]) -> None:
         """Store readings; one already stored (a redelivered message) is left as it is."""
         for r in readings:
-            at = _utc(r.measured_at)
+            at = as_stored(r.measured_at)
             slots = tuple(_float_or_none(v) for v in (*r.values[:3], None, None, None)[:3])
             self.reading_rows.setdefault((r.device_id, at), Reading(r.device_id, at, slots, r.alarm))
 
@@ -149,13 +139,13 @@ class FakeSensingStore:
         return [self.rule_rows[rule_id] for rule_id in sorted(self.rule_rows)]
 
     def upsert_rules(self, rules: Sequence[Rule], at: datetime) -> None:
-        _utc(at)
+        as_stored(at)
         for r in rules:
             self.rule_rows[r.id] = replace(r, threshold=_float_or_none(r.threshold))
 
     def add_missing_rules(self, rules: Sequence[Rule], at: datetime) -> None:
         """Seed the product's rules without touching ones a city has edited."""
-        _utc(at)
+        as_stored(at)
         for r in rules:
             self.rule_rows.setdefault(r.id, replace(r, threshold=_float_or_none(r.threshold)))
 
@@ -166,11 +156,11 @@ class FakeSensingStore:
         return replace(
             episode,
             id=episode_id,
-            started_at=_utc(episode.started_at),
-            last_at=_utc(episode.last_at),
-            raised_at=_utc_or_none(episode.raised_at),
-            clear_since=_utc_or_none(episode.clear_since),
-            recovered_at=_utc_or_none(episode.recovered_at),
+            started_at=as_stored(episode.started_at),
+            last_at=as_stored(episode.last_at),
+            raised_at=as_stored_or_none(episode.raised_at),
+            clear_since=as_stored_or_none(episode.clear_since),
+            recovered_at=as_stored_or_none(episode.recovered_at),
             peak=_float_or_none(episode.peak),
             trigger=evidence.get("trigger", []),
             recent=evidence.get("recent", []),
@@ -236,7 +226,7 @@ class FakeSensingStore:
         for r in rows:
             self.dead.append(
                 DeadLetter(
-                    self._new_id("dead_letter"), _utc(r["received_at"]), r["topic"], r.get("device_code"),
+                    self._new_id("dead_letter"), as_stored(r["received_at"]), r["topic"], r.get("device_code"),
                     r["reason"], r["message"], r["payload"],
                 )
             )  # fmt: skip
@@ -263,7 +253,7 @@ class FakeSensingStore:
         return {e: self.feed_events[(source, e)][1] for e in event_ids if (source, e) in self.feed_events}
 
     def add_feed_event(self, source: str, event_id: str, at: datetime, case_no: str) -> None:
-        self.feed_events.setdefault((source, event_id), (_utc(at), case_no))
+        self.feed_events.setdefault((source, event_id), (as_stored(at), case_no))
 
     # ----- shared bikes ----------------------------------------------------------------------------
     def upsert_bike_operators(self, rows: Sequence[dict[str, Any]]) -> None:
@@ -284,8 +274,8 @@ class FakeSensingStore:
             kept = self.states.get(key)
             fields = {**kept._asdict(), **r} if kept is not None else {"zone_id": None, "outside_since": None,
                                                                         "case_no": None, **r}  # fmt: skip
-            fields["seen_at"] = _utc(fields["seen_at"])
-            fields["outside_since"] = _utc_or_none(fields["outside_since"])
+            fields["seen_at"] = as_stored(fields["seen_at"])
+            fields["outside_since"] = as_stored_or_none(fields["outside_since"])
             fields["lon"], fields["lat"] = float(fields["lon"]), float(fields["lat"])
             self.states[key] = BikeState(**fields)
 

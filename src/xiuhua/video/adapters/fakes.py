@@ -14,22 +14,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
+from xiuhua.platform.db.types import as_stored, as_stored_or_none
 from xiuhua.video.domain.enforcement import NoticeState, ParkingNotice, SmsMessage, SmsState, Vehicle
 from xiuhua.video.domain.model import Camera
-
-
-def _utc(at: datetime) -> datetime:
-    if at.tzinfo is None:
-        raise ValueError(f"naive datetime {at!r}: times are stored in UTC and must be aware")
-    return at.astimezone(UTC)
-
-
-def _utc_or_none(at: datetime | None) -> datetime | None:
-    return None if at is None else _utc(at)
 
 
 def _refused(statement: str, detail: str) -> IntegrityError:
@@ -58,7 +49,7 @@ class FakeVideoStore:
 
     # vehicles
     def upsert_vehicles(self, vehicles: Sequence[Vehicle], now: datetime) -> None:
-        at = _utc(now)
+        at = as_stored(now)
         for v in vehicles:
             self.vehicle_rows[v.plate] = (v, at)
 
@@ -123,10 +114,10 @@ class FakeVideoStore:
         return replace(
             m,
             state=SmsState(m.state),
-            next_attempt_at=_utc_or_none(m.next_attempt_at),
-            created_at=_utc(m.created_at),
-            sent_at=_utc_or_none(m.sent_at),
-            receipt_at=_utc_or_none(m.receipt_at),
+            next_attempt_at=as_stored_or_none(m.next_attempt_at),
+            created_at=as_stored(m.created_at),
+            sent_at=as_stored_or_none(m.sent_at),
+            receipt_at=as_stored_or_none(m.receipt_at),
         )
 
     # parking notices
@@ -193,7 +184,7 @@ class FakeVideoStore:
             n,
             state=NoticeState(n.state),
             box=(int(n.box[0]), int(n.box[1]), int(n.box[2]), int(n.box[3])),
-            captured_at=_utc(n.captured_at),
-            recheck_at=_utc_or_none(n.recheck_at),
-            closed_at=_utc_or_none(n.closed_at),
+            captured_at=as_stored(n.captured_at),
+            recheck_at=as_stored_or_none(n.recheck_at),
+            closed_at=as_stored_or_none(n.closed_at),
         )
