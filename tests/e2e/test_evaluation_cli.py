@@ -217,3 +217,18 @@ def test_what_if_lists_the_changes_of_a_draft_and_exports_them(city: Path, tmp_p
     assert code == 2 and "whatif.nothing" in stderr
     code, _, stderr = run("evaluation", "what-if", "--month", "2026-03", "--scheme", str(tmp_path / "missing.json"))
     assert code == 2 and "evaluation.bad_scheme" in stderr
+
+
+def test_the_unit_sheet_is_one_row_per_unit_in_csv_and_xlsx(city: Path, tmp_path: Path) -> None:
+    document = json.loads(run("evaluate", "--month", "2026-03", "--trend", "0")[1])
+    units = sum(len(v) for v in document["objects"].values())
+    code, stdout, stderr = run("evaluation", "units", str(tmp_path / "units.csv"), "--month", "2026-03")
+    assert code == 0, stderr
+    lines = (tmp_path / "units.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "对象类型,代码,名称,综合指数,等级,排名,扣分,奖惩得分,奖励金额（元）" and len(lines) == units + 1
+    assert f"已导出 {units} 条" in stdout
+    code, _, _ = run("evaluation", "units", str(tmp_path / "units.xlsx"), "--month", "2026-03")
+    book = load_workbook(tmp_path / "units.xlsx")
+    assert code == 0 and book.active is not None and book.active.max_row == units + 1
+    code, _, stderr = run("evaluation", "units", str(tmp_path / "units.txt"), "--month", "2026-03")
+    assert code == 2

@@ -76,3 +76,23 @@ def test_nothing_to_compare_and_bad_drafts_are_refused(city: City) -> None:
     with pytest.raises(InvalidInputError) as week:
         what_if(WhatIf("2026-W10", reward_rules=rewards.default_rules_body()), city.uow)
     assert week.value.code == "whatif.bad_period"
+
+
+def test_the_unit_sheet_has_every_evaluated_unit_and_the_money_of_departments(city: City) -> None:
+    from xiuhua.evaluation.services.unit_sheet import HEADER, unit_sheet
+
+    rows = unit_sheet("2026-03", city.uow)
+    result = ev.evaluate(ev.Evaluate("2026-03", trend_periods=0), city.uow)
+    assert len(rows) == sum(len(v) for v in result.objects.values()) and len(HEADER) == len(rows[0].cells())
+    by_key = {(r.object_type.value, r.code): r for r in rows}
+    for kind, objects in result.objects.items():
+        for o in objects:
+            row = by_key[(kind, o.code)]
+            assert (row.composite, row.grade, row.rank) == (o.composite, o.grade, o.rank)
+    ledger = rewards.reward_ledger(rewards.ShowLedger("2026-03"), city.uow)
+    departments = [r for r in rows if r.object_type.value == "department"]
+    assert sum((r.yuan or Decimal(0) for r in departments), Decimal(0)) == ledger.fund_yuan
+    lost = {d: -sum(e.points for e in ledger.entries if e.department == d and e.points < 0) for d in {e.department
+            for e in ledger.entries}}  # fmt: skip
+    assert all(r.deducted == round(lost.get(r.code, 0.0), 2) for r in departments if r.yuan is not None)
+    assert all(r.yuan is None for r in rows if r.object_type.value != "department")

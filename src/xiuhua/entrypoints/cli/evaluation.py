@@ -29,7 +29,7 @@ from xiuhua.evaluation.adapters.reports.html import write_html
 from xiuhua.evaluation.adapters.reports.xlsx import write_xlsx
 from xiuhua.evaluation.domain.rewards import OUTCOMES
 from xiuhua.evaluation.domain.tallies import TZ
-from xiuhua.evaluation.services import campaigns, rewards
+from xiuhua.evaluation.services import campaigns, rewards, unit_sheet
 from xiuhua.evaluation.services import evaluate as service
 from xiuhua.evaluation.services import what_if as what_if_service
 from xiuhua.kernel.errors import InvalidInputError
@@ -203,6 +203,21 @@ def scheme_add(path: Annotated[Path, typer.Argument(help="评价方案 JSON 文�
     rt = runtime()
     scheme = service.add_scheme(service.AddScheme(body, by), rt.uow(), rt.clock)
     out.print(f"评价方案 {scheme.version} 已保存，自 {scheme.valid_from} 起生效")
+
+
+@evaluation_app.command("units")
+@reports_errors
+def units(
+    output: Annotated[Path, typer.Argument(help="输出文件（.xlsx 或 .csv）")],
+    month: Annotated[str | None, typer.Option(help="月份 YYYY-MM")] = None,
+    period: Annotated[str | None, typer.Option(help="其他时段：2026-Q4、2026（奖惩只按月或按年）")] = None,
+) -> None:
+    """各单位结果表（文明单位动态管理、目标管理用）：每个被评价单位一行，含综合指数、等级、排名、扣分和奖励金额。"""
+    if (month is None) == (period is None):
+        raise InvalidInputError("evaluation.bad_period", "请用 --month 或 --period 指定一个时段")
+    with progress_bar() as report:
+        rows = unit_sheet.unit_sheet(month or period or "", runtime().uow(), report)
+    export_table(output, unit_sheet.HEADER, (row.cells() for row in rows))
 
 
 FIELD_NAMES = {"rank": "排名", "grade": "等级", "composite": "综合指数", "points": "奖惩得分", "yuan": "奖励（元）"}

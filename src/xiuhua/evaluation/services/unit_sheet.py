@@ -1,0 +1,58 @@
+"""The month's results per unit, one row each, for where they are used: 文明单位动态管理 and the city
+government's target management (目标管理) take a sheet, not a report.
+
+Every evaluated unit (districts, streets, communities, unit grids, departments, posts) with its composite
+index, grade and rank from the period's result (the frozen one where frozen), and, for the units the
+reward ledger pays (departments), its points deducted, net points and yuan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from xiuhua.evaluation.domain.model import ObjectType, Period, PeriodKind
+from xiuhua.evaluation.ports import EvaluationUnitOfWork
+from xiuhua.evaluation.services import evaluate as ev
+from xiuhua.evaluation.services import rewards
+from xiuhua.kernel.ports import Progress, no_progress
+
+HEADER = ("对象类型", "代码", "名称", "综合指数", "等级", "排名", "扣分", "奖惩得分", "奖励金额（元）")
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRow:
+    object_type: ObjectType
+    code: str
+    name: str
+    composite: float | None
+    grade: str
+    rank: int | None
+    deducted: float | None
+    """Points lost in the period (the sum of the ledger's negative entries); None where no ledger pays."""
+    points: float | None
+    yuan: Decimal | None
+
+    def cells(self) -> tuple[object, ...]:
+        return (self.object_type.label, self.code, self.name, self.composite, self.grade, self.rank,
+                self.deducted, self.points, self.yuan)  # fmt: skip
+
+
+def unit_sheet(period: str, uow: EvaluationUnitOfWork, progress: Progress = no_progress) -> list[UnitRow]:
+    """One row per evaluated unit, ranked within its type; money for a month or a year."""
+    when = Period.parse(period)
+    result = ev.evaluate(ev.Evaluate(when.key, trend_periods=0), uow, progress)
+    money: dict[str, tuple[float, float, Decimal]] = {}
+    if when.kind in (PeriodKind.MONTH, PeriodKind.YEAR):
+        ledger = rewards.reward_ledger(rewards.ShowLedger(when.key), uow)
+        lost: dict[str, float] = {}
+        for e in ledger.entries:
+            if e.points < 0:
+                lost[e.department] = lost.get(e.department, 0.0) + e.points
+        money = {t.department: (round(-lost.get(t.department, 0.0), 2), t.points, t.yuan) for t in ledger.totals}
+    rows, unpaid = [], (None, None, None)
+    for kind in ObjectType:
+        for o in sorted(result.objects.get(kind.value, []), key=lambda o: (o.rank is None, o.rank or 0, o.code)):
+            deducted, points, yuan = money.get(o.code, unpaid) if kind is ObjectType.DEPARTMENT else unpaid
+            rows.append(UnitRow(kind, o.code, o.name, o.composite, o.grade, o.rank, deducted, points, yuan))
+    return rows
