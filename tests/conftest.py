@@ -20,6 +20,22 @@ from xiuhua.platform.db.engine import make_engine, recreate_database, upgrade
 from xiuhua.unit_of_work import SqlUnitOfWork
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+"""Test data kept beside the checkout (real standards tables, divisions, landmarks), never in the product."""
+REQUIRE_SHARED = os.environ.get("XIUHUA_REQUIRE_SHARED") == "1"
+
+
+def shared(*parts: str) -> Path:
+    """A file of the shared test data; without it the test is skipped, or fails where XIUHUA_REQUIRE_SHARED=1
+    (CI), so that a fresh clone alone passes and CI never silently skips."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        reason = f"{path} is absent (the shared test data lives beside the checkout)"
+        if REQUIRE_SHARED:
+            pytest.fail(f"shared test data is required but missing: {reason}", pytrace=False)
+        pytest.skip(reason)
+    return path
+
+
 PG_URL = os.environ.get("XIUHUA_TEST_PG_URL", "")
 REQUIRE_PG = os.environ.get("XIUHUA_REQUIRE_PG") == "1"
 

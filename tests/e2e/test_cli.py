@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from tests.conftest import PG_URL, SHARED, fresh_pg_database
+from tests.conftest import PG_URL, fresh_pg_database, shared
 from xiuhua.config import get_settings
 from xiuhua.entrypoints.cli.main import app
 from xiuhua.platform.db import engine as db_engine
@@ -109,7 +109,7 @@ def test_demo_then_export_and_import(database: str, tmp_path: Path) -> None:
 
 def test_import_of_a_real_city_sheet_reports_rows(database: str) -> None:
     assert run("demo", "--no-simulate", "--no-serve", "--census-scale", "0.02")[0] == 0
-    sheet = SHARED / "standards" / "case_standards_yuncheng_2013.csv"
+    sheet = shared("standards", "case_standards_yuncheng_2013.csv")
     code, out, err = run("catalog", "import-standards", str(sheet))
     assert code == 2
     assert "[import.rejected]" in err and "未写入任何数据" in err and "第 " in err

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import SHARED
+from tests.conftest import shared
 from xiuhua.demo.city import build_demo
 from xiuhua.demo.sources import demo_sources
 from xiuhua.kernel.actor import Role
@@ -46,7 +46,7 @@ def seed_catalog(uow: SqlUnitOfWork) -> None:
 def test_demo_build_seeds_everything_and_is_idempotent(uow: SqlUnitOfWork, cal: WorkCalendar) -> None:
     steps: list[str] = []
     summary = build_demo(demo_sources(geometry=False), uow, cal, lambda step, done, total: steps.append(step))
-    with open(SHARED / "geo" / "kaifeng_divisions_nbs2023.csv", encoding="utf-8") as handle:
+    with open(shared("geo", "kaifeng_divisions_nbs2023.csv"), encoding="utf-8") as handle:
         divisions = list(csv.DictReader(handle))
     expected_levels: dict[str, int] = {}
     for d in divisions:
@@ -82,7 +82,7 @@ def test_demo_standards_cover_area_classes(uow: SqlUnitOfWork, cal: WorkCalendar
 
 # ----- case standards ----------------------------------------------------------------------------
 def yuncheng_rows() -> list[Row]:
-    return read_table(SHARED / "standards" / "case_standards_yuncheng_2013.csv")
+    return read_table(shared("standards", "case_standards_yuncheng_2013.csv"))
 
 
 def test_real_city_sheet_rejected_whole_with_row_numbered_errors(uow: SqlUnitOfWork, cal: WorkCalendar) -> None:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import SHARED
+from tests.conftest import shared
 from xiuhua.demo.sources import demo_sources
 from xiuhua.geo.adapters.crs import Crs, from_wgs84
 from xiuhua.geo.services.geography import load_locator, locate, seed_demo_geometry
@@ -35,7 +35,7 @@ def city(uow: SqlUnitOfWork) -> SqlUnitOfWork:
 
 def test_every_landmark_lies_in_its_true_district(city: SqlUnitOfWork) -> None:
     locator = load_locator(city)
-    pois = json.loads((SHARED / "geo" / "kaifeng_pois_approx.geojson").read_text(encoding="utf-8"))
+    pois = json.loads(shared("geo", "kaifeng_pois_approx.geojson").read_text(encoding="utf-8"))
     for poi in pois["features"]:
         lon, lat = poi["geometry"]["coordinates"]
         assert locate(lon, lat, Crs.WGS84, locator).district_name == poi["properties"]["district"], poi

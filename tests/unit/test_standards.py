@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import csv
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import shared
 from xiuhua.kernel.errors import InvalidInputError
 from xiuhua.org.domain.calendar import TimeLimit
 from xiuhua.org.domain.model import ClassKind
 from xiuhua.org.domain.standards import CaseClass, CaseStandard, code_from_2013, code_to_2013
 
-STANDARDS_DIR = Path("/work/shared/standards")
-CLASSES_2013 = STANDARDS_DIR / "gbt30428_2_2013_classes_yuncheng.csv"
-DIRECTORY_2026 = STANDARDS_DIR / "gb47678_5_2026_directory.csv"
+CLASSES_2013 = ("standards", "gbt30428_2_2013_classes_yuncheng.csv")
+DIRECTORY_2026 = ("standards", "gb47678_5_2026_directory.csv")
 
 C = ClassKind.COMPONENT
 M = ClassKind.MATTER
@@ -179,12 +178,12 @@ def test_code_to_2013_has_no_predecessor_for_remapped_component_codes(code: str)
 
 
 def _read_2013_classes() -> list[dict[str, str]]:
-    with CLASSES_2013.open(encoding="utf-8-sig", newline="") as handle:
+    with shared(*CLASSES_2013).open(encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle))
 
 
 def _read_2026_directory() -> set[tuple[ClassKind, str]]:
-    with DIRECTORY_2026.open(encoding="utf-8-sig", newline="") as handle:
+    with shared(*DIRECTORY_2026).open(encoding="utf-8-sig", newline="") as handle:
         return {(ClassKind.parse(row["kind"]), row["code"]) for row in csv.DictReader(handle)}
 
 
