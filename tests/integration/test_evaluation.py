@@ -144,7 +144,7 @@ def test_department_indicators_match_the_hand_computation(city: City, march: dic
     assert (row.counts["disposed"], row.counts["disposed_on_time"], row.counts["closed"]) == (3, 2, 3)
     assert row.counts["reworked"] == 1 and row.counts["overdue"] == 1
     assert row.values == {"filed_score": 4.0, "close_rate": 0.75, "on_time_disposal_rate": 0.5,
-                          "rework_rate": 0.3333, "overdue_count": 1.0}  # fmt: skip
+                          "rework_rate": 0.3333, "overdue_count": 1.0, "special_urge_count": 0.0}  # fmt: skip
     # 10 % × 100 + 30 % × 75 + 30 % × 50 + 30 % × (1 − 1/3) × 100
     assert row.composite == 67.5 and row.grade == "C"
 
@@ -376,3 +376,23 @@ def test_a_case_late_at_the_months_end_counts_there_once_whenever_it_is_disposed
     ledger = rewards.reward_ledger(rewards.ShowLedger("2026-03"), city.uow)
     overdue = sorted(e.case_no or "" for e in ledger.entries if e.outcome == "overdue" and e.department == WATER)
     assert overdue == drilled.numerator_cases
+
+
+def test_special_urging_is_counted_apart_from_the_timers(city: City, march: dict[str, str]) -> None:
+    """专项督办 (a leader's or a campaign's urge) counts on its own; the deadline timer's urges only in 督办数."""
+    city.clock.set(datetime(2026, 3, 20, 9, 0, tzinfo=SH))
+    sweep(city.uow, city.clock, city.policy)  # d has been overdue for days: the timer urges it
+    with city.uow:
+        assert [e.actor for e in city.uow.cases.log(march["d"]) if e.action is Action.URGE] == ["system"]
+    counts = _row(_evaluate(city), "department", WATER).counts
+    assert (counts["urged"], counts["special_urged"]) == (1, 0)
+    city.act(march["d"], Action.URGE, LEADER, reason="专项整治：限期处置")
+    row = _row(_evaluate(city), "department", WATER)
+    assert (row.counts["urged"], row.counts["special_urged"]) == (1, 1)  # one case, urged both ways
+    assert row.values["special_urge_count"] == 1.0
+    district = _row(_evaluate(city), "district", "410202").counts
+    assert district["special_urged"] == 1
+    drilled = ev.drill(ev.Drill("2026-03", "department", WATER, "special_urge_count"), city.uow)
+    assert drilled.numerator_cases == [march["d"]]
+    with city.uow:
+        assert ev.check_tallies("2026-03", city.uow).differences == []

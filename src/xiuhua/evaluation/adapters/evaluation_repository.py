@@ -26,7 +26,7 @@ from sqlalchemy import (
 
 from xiuhua.cases.domain.workflow import STEP_OF, Step
 from xiuhua.evaluation.domain.facts import CaseFacts
-from xiuhua.evaluation.domain.tallies import FILING_ACTIONS, Key, TallyState
+from xiuhua.evaluation.domain.tallies import FILING_ACTIONS, TIMER, Key, TallyState
 from xiuhua.platform.db import tables as t
 from xiuhua.platform.db.upsert import upsert
 
@@ -111,6 +111,7 @@ class EvaluationRepository:
                 _sum(and_(approve, source_state == "park_requested")).label("parks"),
                 _sum(action == "resume").label("resumes"),
                 _sum(action == "urge").label("urges"),
+                _sum(and_(action == "urge", lg.actor != TIMER)).label("special_urges"),
                 func.max(case((dispatch, self._seq_tagged(self._json_department())))).label("department"),
                 func.min(case((dispatch, self._seq_tagged(lg.actor)))).label("first_dispatcher"),
                 func.max(case((action == "file", self._seq_tagged(lg.actor)))).label("filer"),

@@ -95,6 +95,7 @@ INDICATORS: dict[ObjectType, tuple[Indicator, ...]] = {
         Ind("on_time_disposal_rate", "按期处置率", K.RATE, "disposed_on_time", "timed_to_dispose"),
         Ind("rework_rate", "返工率", K.RATE, "reworked", "disposed", higher_is_better=False),
         Ind("overdue_count", "超期数", K.BAND, "overdue", higher_is_better=False),
+        Ind("special_urge_count", "专项督办数", K.BAND, "special_urged", higher_is_better=False),
     ),
     ObjectType.SUPERVISOR: (
         Ind("valid_report_rate", "有效上报率", K.RATE, "valid_reports", "reports"),
@@ -134,6 +135,7 @@ COUNT_LABELS = {
     "extended": "延期数",
     "parked": "挂账数",
     "urged": "督办数",
+    "special_urged": "专项督办数",
     "self_disposed": "自处理数",
     "repeated": "反复发生数",
     "dispatched": "派遣数",

@@ -28,7 +28,8 @@ TZ = ZoneInfo("Asia/Shanghai")
 PUBLIC_SOURCES = ("public", "hotline")
 PATROL_SOURCES = ("supervisor", "self_disposal")
 FILING_ACTIONS = ("file", "self_dispose")
-NOT_STAFF = ("system", "import")  # the timer sweep and history imports act, but hold no post
+TIMER = "system"  # the deadline sweep, which urges cases overdue past the threshold by itself
+NOT_STAFF = (TIMER, "import")  # the timer sweep and history imports act, but hold no post
 HOTSPOT_DEGREES = 0.001  # about 100 m: repeated problems in one such cell form a hot spot
 
 # Tally object types beyond the evaluated ones: a place (district|street|community|grid) rolls up into the
@@ -71,9 +72,10 @@ for _kind, _spec in EVENT_COUNTS.items():
 
 REGION_COUNTS = ("filed", "public_verified", "due_to_close", "timed_due_to_close", "closed", "closed_on_time",
                  "overdue_closed", "timing_unknown", "reworked", "returned", "extended", "parked", "urged",
-                 "self_disposed", "repeated")  # fmt: skip
+                 "special_urged", "self_disposed", "repeated")  # fmt: skip
 DEPARTMENT_COUNTS = ("dispatched", "to_dispose", "timed_to_dispose", "disposed", "disposed_on_time", "timing_unknown",
-                     "closed", "reworked", "overdue", "extended", "parked", "urged", "returned")  # fmt: skip
+                     "closed", "reworked", "overdue", "extended", "parked", "urged", "special_urged",
+                     "returned")  # fmt: skip
 POST_COUNTS: dict[str, tuple[str, ...]] = {
     "supervisor": (*EVENT_COUNTS["supervisor"], "reports", "valid_reports", "missed", "found"),
     "acceptor": (*EVENT_COUNTS["acceptor"],),
@@ -135,6 +137,7 @@ class TallyState:
     resumes: int = 0
     urges: int = 0
     untimed_feedbacks: int = 0  # dispositions whose step had no deadline (timeliness unknown)
+    special_urges: int = 0  # 专项督办: urges by a person (a leader, a campaign), not by the deadline timer
 
     def to_list(self) -> list[Any]:
         """The values in field order (compact to store with the case, and cheap to write and read)."""
@@ -165,6 +168,8 @@ def fold(state: TallyState, case: Case, entry: LogEntry, month: str) -> TallySta
         changes["late_feedbacks"] = state.late_feedbacks + 1
     if action == "feedback" and entry.on_time is None:
         changes["untimed_feedbacks"] = state.untimed_feedbacks + 1
+    if action == "urge" and entry.actor != TIMER:
+        changes["special_urges"] = state.special_urges + 1
     if action == "approve" and (counter := _GRANTED.get(source)):
         changes[counter] = getattr(state, counter) + 1
     if action == "return" and source == "filed":
@@ -228,6 +233,7 @@ def contribution(state: TallyState, month: str) -> Counter[tuple[str, str, str]]
             "extended": state.extensions > 0,
             "parked": state.parks > 0,
             "urged": state.urges > 0,
+            "special_urged": state.special_urges > 0,
             "self_disposed": state.self_disposed > 0,
             "repeated": state.repeat,
         })  # fmt: skip
@@ -249,6 +255,7 @@ def contribution(state: TallyState, month: str) -> Counter[tuple[str, str, str]]
             "extended": state.extensions > 0,
             "parked": state.parks > 0,
             "urged": state.urges > 0,
+            "special_urged": state.special_urges > 0,
         })  # fmt: skip
     if state.dispatch_month == month and state.first_dispatcher:
         add("dispatcher", state.first_dispatcher, {"first_dispatches": True, "accurate_dispatches": state.returns == 0})

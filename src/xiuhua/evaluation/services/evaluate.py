@@ -222,6 +222,7 @@ def case_masks(f: CaseFacts) -> tuple[dict[str, NDArray[np.bool_]], dict[str, ND
         "extended": region & (f["extensions"] > 0),
         "parked": region & (f["parks"] > 0),
         "urged": region & (f["urges"] > 0),
+        "special_urged": region & (f["special_urges"] > 0),
         "self_disposed": region & (f["self_disposed"] > 0),
         "repeated": region & (f["repeat"] > 0),
     }
@@ -240,6 +241,7 @@ def case_masks(f: CaseFacts) -> tuple[dict[str, NDArray[np.bool_]], dict[str, ND
         "extended": dept & (f["extensions"] > 0),
         "parked": dept & (f["parks"] > 0),
         "urged": dept & (f["urges"] > 0),
+        "special_urged": dept & (f["special_urges"] > 0),
     }
     return by_region, by_department
 
