@@ -46,6 +46,13 @@ class Format(StrEnum):
     html = "html"
 
 
+def one_period(month: str | None, period: str | None) -> str:
+    """The one period named by --month or --period; a CLI error when neither or both are given."""
+    if (month is None) == (period is None):
+        raise InvalidInputError("evaluation.bad_period", "请用 --month 或 --period 指定一个时段")
+    return month or period or ""
+
+
 def register(app: typer.Typer) -> None:
     app.command("evaluate")(evaluate)
     app.command("import-cases")(import_cases)
@@ -66,12 +73,11 @@ def evaluate(
     live: Annotated[bool, typer.Option(help="即使已冻结也按案件记录重新计算")] = False,
 ) -> None:
     """评价区域、部门、岗位：排名、等级、指标表、趋势与热点（JSON、XLSX 或 HTML）。"""
-    if (month is None) == (period is None):
-        raise InvalidInputError("evaluation.bad_period", "请用 --month 或 --period 指定一个时段")
+    when = one_period(month, period)
     if trend < 0:
         raise InvalidInputError("evaluation.bad_trend", "--trend 不能为负")
     with progress_bar() as report:
-        result = service.evaluate(service.Evaluate(month or period or "", trend, live), runtime().uow(), report)
+        result = service.evaluate(service.Evaluate(when, trend, live), runtime().uow(), report)
     text = service.canonical_json(result)
     if fmt is Format.json and output is None:
         print(text)
@@ -213,10 +219,9 @@ def units(
     period: Annotated[str | None, typer.Option(help="其他时段：2026-Q4、2026（奖惩只按月或按年）")] = None,
 ) -> None:
     """各单位结果表（文明单位动态管理、目标管理用）：每个被评价单位一行，含综合指数、等级、排名、扣分和奖励金额。"""
-    if (month is None) == (period is None):
-        raise InvalidInputError("evaluation.bad_period", "请用 --month 或 --period 指定一个时段")
+    when = one_period(month, period)
     with progress_bar() as report:
-        rows = unit_sheet.unit_sheet(month or period or "", runtime().uow(), report)
+        rows = unit_sheet.unit_sheet(when, runtime().uow(), report)
     export_table(output, unit_sheet.HEADER, (row.cells() for row in rows))
 
 
@@ -234,13 +239,12 @@ def what_if(
     output: Annotated[Path | None, typer.Option(help="把变化导出为 CSV 或 XLSX")] = None,
 ) -> None:
     """假如：按方案草案或奖惩规则草案重算某期，列出每个排名、等级、综合指数和奖励金额的变化（不保存）。"""
-    if (month is None) == (period is None):
-        raise InvalidInputError("evaluation.bad_period", "请用 --month 或 --period 指定一个时段")
+    when = one_period(month, period)
     drafts = [read_json_file(p, code, what) if p else None for p, code, what in (
         (scheme, "evaluation.bad_scheme", "评价方案草案"), (reward_rules, "reward.bad_rules", "奖惩规则草案"),
         (current_rules, "reward.bad_rules", "现行奖惩规则"))]  # fmt: skip
     with progress_bar() as report:
-        found = what_if_service.what_if(what_if_service.WhatIf(month or period or "", *drafts), runtime().uow(), report)
+        found = what_if_service.what_if(what_if_service.WhatIf(when, *drafts), runtime().uow(), report)
     rules = f"，奖惩规则 {found.rules_before} → {found.rules_after}" if found.rules_before else ""
     out.print(f"{found.period}：评价方案 {found.scheme_before} → {found.scheme_after}{rules}；"
               f"比较 {found.objects} 个对象，{len(found.changes)} 处变化")  # fmt: skip
