@@ -74,6 +74,10 @@ def test_evaluation_ranks_drills_down_and_shows_the_ledger(pages: Pages) -> None
     page.wait_for_selector("#drill h3")
     assert "结案率" in (page.locator("#drill h3").text_content() or "")
     assert "奖惩资金" in (page.locator("#fund").text_content() or "")
+    page.wait_for_function("document.querySelectorAll('#ledger tbody tr').length > 0")
+    kinds = set(page.locator("#ledger tbody tr td:first-child").all_text_contents())
+    assert {"区", "街道", "专业部门"} <= kinds, kinds  # every paid kind of unit, not departments alone
+    assert "结余" in (page.locator("#fund").text_content() or "")
     assert page.locator("#campaigns .campaign").count() >= 1
     assert page.errors == []  # type: ignore[attr-defined]
     pages.shot(page, "evaluation")

@@ -156,11 +156,19 @@ def test_bad_input_exits_2_with_a_code(city: Path) -> None:
 
 def test_reward_ledger_prints_totals_and_exports_every_line(city: Path, tmp_path: Path) -> None:
     path = tmp_path / "ledger.csv"
-    code, stdout, _ = run("reward", "ledger", PERIOD, "--output", str(path))
+    code, _, stderr = run("reward", "ledger", PERIOD)
+    assert code == 2 and "reward.bad_period" in stderr  # money is paid by the month or the year
+    code, stdout, _ = run("reward", "ledger", "2026-03", "--output", str(path))
     assert code == 0 and "奖惩台账" in stdout and "100000.00" in stdout
+    left = re.search(r"结余 ([0-9.]+) 元", stdout)
+    assert left is not None
     lines = path.read_text(encoding="utf-8-sig").splitlines()
-    assert lines[0] == "period,department,layer,outcome,outcome_name,case_no,points,yuan"
-    assert round(sum(float(line.rsplit(",", 1)[1]) for line in lines[1:]), 2) == 100000.0
+    assert lines[0] == "period,unit_type,unit,layer,outcome,outcome_name,case_no,points,yuan"
+    rows = [line.split(",") for line in lines[1:]]
+    awarded = sum(float(r[-1]) for r in rows if float(r[-1]) > 0 and r[3] != "adjustment")
+    assert round(awarded + float(left.group(1)), 2) == 100000.0
+    assert {r[1] for r in rows} >= {"district", "street", "department"}
+    assert all(float(r[-1]) <= 0 for r in rows if float(r[-2]) < 0)  # a lost point never earns money
     code, _, stderr = run("reward", "ledger", PERIOD, "--rules", str(tmp_path / "missing.json"))
     assert code == 2 and "reward.bad_rules" in stderr
 
@@ -225,7 +233,11 @@ def test_the_unit_sheet_is_one_row_per_unit_in_csv_and_xlsx(city: Path, tmp_path
     code, stdout, stderr = run("evaluation", "units", str(tmp_path / "units.csv"), "--month", "2026-03")
     assert code == 0, stderr
     lines = (tmp_path / "units.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert lines[0] == "对象类型,代码,名称,综合指数,等级,排名,扣分,奖惩得分,奖励金额（元）" and len(lines) == units + 1
+    assert (
+        lines[0]
+        == ("对象类型,代码,名称,综合指数,等级,排名,扣分,奖惩得分,奖励（元）,扣款（元）,净额（元）,其中保证金扣缴（元）")
+        and len(lines) == units + 1
+    )
     assert f"已导出 {units} 条" in stdout
     code, _, _ = run("evaluation", "units", str(tmp_path / "units.xlsx"), "--month", "2026-03")
     book = load_workbook(tmp_path / "units.xlsx")

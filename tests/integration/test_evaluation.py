@@ -17,7 +17,7 @@ from xiuhua.cases.services.lifecycle import act_on_case, report_case
 from xiuhua.cases.services.policy import CasePolicy, load_policy
 from xiuhua.demo.city import build_demo
 from xiuhua.demo.sources import demo_sources
-from xiuhua.evaluation.domain.model import Period
+from xiuhua.evaluation.domain.model import ObjectType, Period
 from xiuhua.evaluation.services import evaluate as ev
 from xiuhua.evaluation.services import rewards
 from xiuhua.geo.domain.geography import Location
@@ -300,16 +300,25 @@ def test_freeze_appeal_and_audit(city: City, march: dict[str, str]) -> None:
     assert trail[2]["after_sha256"] != sha
 
 
+DEPARTMENTS_ONLY = {  # the first format of reward rules: departments alone, the whole fund theirs
+    "version": "departments-1", "per_case": {"closed_on_time": 1, "overdue": -2, "reworked": -1, "urged": -1},
+    "by_grade": {"A": 20, "B": 10, "C": 0}, "by_rank": {"1": 15}, "annual_by_rank": {"1": 100},
+    "monthly_fund_yuan": "100000.00", "annual_fund_yuan": "500000.00",
+}  # fmt: skip
+
+
 def test_reward_ledger_traces_every_yuan_and_follows_appeals(city: City, march: dict[str, str]) -> None:
     m = march
-    ledger = rewards.reward_ledger(rewards.ShowLedger("2026-03"), city.uow)
+    ledger = rewards.reward_ledger(rewards.ShowLedger("2026-03", DEPARTMENTS_ONLY), city.uow)
     lines = sorted(((e.outcome, e.case_no or "", e.points) for e in ledger.entries), key=str)
     assert lines == sorted([
         ("closed_on_time", m["a"], 1.0), ("closed_on_time", m["c"], 1.0), ("overdue", m["b"], -2.0),
         ("reworked", m["c"], -1.0), ("rank", "", 15.0),
     ], key=str)  # fmt: skip
     assert sum(e.yuan for e in ledger.entries) == Decimal("100000.00")
-    assert ledger.totals == [rewards.DepartmentTotal(WATER, ledger.totals[0].name, 14.0, Decimal("100000.00"))]
+    (total,) = ledger.totals
+    assert (total.unit_type, total.code, total.points, total.yuan) == (ObjectType.DEPARTMENT, WATER, 14.0,
+                                                                       Decimal("100000.00"))  # fmt: skip
     assert {e.case_no: e.yuan for e in ledger.entries if e.outcome == "closed_on_time"} == {
         m["a"]: Decimal("5882.35"), m["c"]: Decimal("5882.35")}  # fmt: skip
     # An approved appeal on b's late disposal removes b's penalty from the ledger.
@@ -318,12 +327,41 @@ def test_reward_ledger_traces_every_yuan_and_follows_appeals(city: City, march: 
     appeal = ev.FileAppeal("2026-03", "department", WATER, "on_time_disposal_rate", m["b"], "停水", "water")
     ev.decide_appeal(ev.DecideAppeal(ev.file_appeal(appeal, city.uow, city.clock), True, "属实", "chief"),
                      city.uow, city.clock)  # fmt: skip
-    after = rewards.reward_ledger(rewards.ShowLedger("2026-03"), city.uow)
+    after = rewards.reward_ledger(rewards.ShowLedger("2026-03", DEPARTMENTS_ONLY), city.uow)
     assert "overdue" not in {e.outcome for e in after.entries}
     assert after.totals[0].points == 16.0
-    year = rewards.reward_ledger(rewards.ShowLedger("2026"), city.uow)
-    assert year.fund_yuan == Decimal("500000.00") and sum(e.yuan for e in year.entries) == Decimal("500000.00")
-    assert ("annual", "annual_rank", 100.0) in {(e.layer, e.outcome, e.points) for e in year.entries}
+    # A year: twelve monthly funds (only March's paid: no other month has points) and the annual fund.
+    year = rewards.reward_ledger(rewards.ShowLedger("2026", DEPARTMENTS_ONLY), city.uow)
+    assert year.fund_yuan == Decimal("1700000.00") and year.unallocated_yuan == Decimal("1100000.00")
+    assert sum(e.yuan for e in year.entries) == Decimal("600000.00")
+    assert ("annual", "annual_rank", 100.0, Decimal("500000.00")) in {
+        (e.layer, e.outcome, e.points, e.yuan) for e in year.entries}  # fmt: skip
+
+
+def test_the_default_rules_pay_districts_streets_departments_and_posts(city: City, march: dict[str, str]) -> None:
+    m = march
+    ledger = rewards.reward_ledger(rewards.ShowLedger("2026-03"), city.uow)
+    lines = {(e.unit_type.value, e.unit, e.outcome, e.case_no or "", e.points, e.yuan) for e in ledger.entries}
+    # The district: rank 1 (15 points) takes the districts' quarter of the fund; b closed late costs 0.5 × 100.
+    assert {line for line in lines if line[0] == "district"} == {
+        ("district", "410202", "rank", "", 15.0, Decimal("25000.00")),
+        ("district", "410202", "overdue", m["b"], -0.5, Decimal("-50.00"))}  # fmt: skip
+    # The street: its 15 % is 15,000 but a street's award is capped at 5,000; the rest stays in the fund.
+    street = {line for line in lines if line[0] == "street"}
+    assert street == {("street", "410202001", "rank", "", 8.0, Decimal("5000.00")),
+                      ("street", "410202001", "overdue", m["b"], -0.5, Decimal("-10.00"))}  # fmt: skip
+    # The department: capped at 30,000 over 1 + 1 + 15 points; b overdue and c reworked cost 2 × 50 and 1 × 50.
+    water = next(t for t in ledger.totals if t.code == WATER)
+    assert (water.points, water.award_yuan, water.deducted_yuan, water.yuan) == (
+        14.0, Decimal("30000.00"), Decimal("150.00"), Decimal("29850.00"))  # fmt: skip
+    # The supervisor: three valid reports (e was voided); no unit grids here, so nothing missed.
+    mine = {(e.outcome, e.case_no) for e in ledger.entries if e.unit == SUPERVISOR and e.layer == "case"}
+    assert mine == {("valid_report", m["a"]), ("valid_report", m["b"]), ("valid_report", m["d"])}
+    assert {t.unit_type for t in ledger.totals} >= {ObjectType.DISTRICT, ObjectType.STREET, ObjectType.DEPARTMENT,
+                                                     ObjectType.SUPERVISOR}  # fmt: skip
+    awarded = sum((e.yuan for e in ledger.entries if e.yuan > 0 and e.layer != "adjustment"), Decimal(0))
+    assert awarded + ledger.unallocated_yuan == ledger.fund_yuan == Decimal("100000.00")
+    assert ledger.unallocated_yuan >= Decimal("30000.00")  # the street's and the department's caps held back
 
 
 def test_monthly_tallies_equal_the_log_and_a_rebuild(city: City, march: dict[str, str]) -> None:
@@ -374,7 +412,7 @@ def test_a_case_late_at_the_months_end_counts_there_once_whenever_it_is_disposed
         assert ev.check_tallies("2026-03", city.uow).differences == []
         assert ev.check_tallies("2026-04", city.uow).differences == []
     ledger = rewards.reward_ledger(rewards.ShowLedger("2026-03"), city.uow)
-    overdue = sorted(e.case_no or "" for e in ledger.entries if e.outcome == "overdue" and e.department == WATER)
+    overdue = sorted(e.case_no or "" for e in ledger.entries if e.outcome == "overdue" and e.unit == WATER)
     assert overdue == drilled.numerator_cases
 
 

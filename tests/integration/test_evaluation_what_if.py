@@ -8,6 +8,8 @@ from decimal import Decimal
 import pytest
 
 from tests.integration.test_evaluation import City, make_city, make_march
+from xiuhua.evaluation.domain.model import ObjectType
+from xiuhua.evaluation.domain.rewards import RewardRules
 from xiuhua.evaluation.services import evaluate as ev
 from xiuhua.evaluation.services import rewards
 from xiuhua.evaluation.services.what_if import WhatIf, what_if
@@ -40,25 +42,32 @@ def test_a_draft_scheme_shows_every_grade_and_composite_it_would_change(city: Ci
     assert moved, "the March city has objects graded A or B under the default scheme"
     assert {(c.object_type, c.code): (c.before, c.after) for c in found.changes if c.field == "grade"} == moved
     assert not [c for c in found.changes if c.field == "composite"]  # the weights are the same
-    assert found.rules_before == found.rules_after == "default-1"  # grades carry money: the ledger is compared
-    departments_moved = any(kind == "department" for kind, _ in moved)  # only departments' grades carry money
-    assert any(c.field == "points" for c in found.changes) == departments_moved
+    assert found.rules_before == found.rules_after == "default-2"  # grades carry money: the ledger is compared
+    paid = RewardRules.from_dict(rewards.default_rules_body()).units
+    points_moved = {
+        (kind, code) for (kind, code), (was, now) in moved.items()
+        if (rules := paid.get(ObjectType(kind))) and rules.by_grade.get(was, 0.0) != rules.by_grade.get(now, 0.0)
+    }  # fmt: skip
+    assert {(c.object_type, c.code) for c in found.changes if c.field == "points"} == points_moved
 
 
 def test_draft_reward_rules_move_points_and_yuan_but_not_the_fund(city: City) -> None:
     rules = copy.deepcopy(rewards.default_rules_body())
     rules["version"] = "draft-rules"
-    rules["per_case"]["overdue"] = -10  # a late disposal costs five times as much
+    rules["units"]["department"]["per_case"]["overdue"] = -10  # a late disposal costs five times as much
     found = what_if(WhatIf("2026-03", reward_rules=rules), city.uow)
     assert found.rules_after == "draft-rules" and found.scheme_after == found.scheme_before
     points = [c for c in found.changes if c.field == "points"]
-    assert points and all(c.after < c.before for c in points)  # only the late ones lose
+    assert points and all(c.after < c.before and c.object_type == "department" for c in points)
     old = rewards.reward_ledger(rewards.ShowLedger("2026-03"), city.uow)
     new = rewards.reward_ledger(rewards.ShowLedger("2026-03", rules), city.uow)
-    assert sum((t.yuan for t in old.totals), Decimal(0)) == sum((t.yuan for t in new.totals), Decimal(0))
-    moved = {c.code: (c.before, c.after) for c in found.changes if c.field == "yuan"}
-    assert moved == {t.department: (t.yuan, n.yuan) for t in old.totals for n in new.totals
-                     if t.department == n.department and t.yuan != n.yuan}  # fmt: skip
+    for ledger in (old, new):  # every fen of the fund paid or left over, under either rules
+        awarded = sum((t.award_yuan for t in ledger.totals), Decimal(0))
+        assert awarded + ledger.unallocated_yuan == ledger.fund_yuan
+    moved = {(c.object_type, c.code): (c.before, c.after) for c in found.changes if c.field == "yuan"}
+    assert moved == {(t.unit_type.value, t.code): (t.yuan, n.yuan) for t in old.totals for n in new.totals
+                     if (t.unit_type, t.code) == (n.unit_type, n.code) and t.yuan != n.yuan}  # fmt: skip
+    assert moved and all(after < before for before, after in moved.values())  # the deductions grew
 
 
 def test_the_scheme_in_force_as_a_draft_changes_nothing(city: City) -> None:
@@ -78,7 +87,7 @@ def test_nothing_to_compare_and_bad_drafts_are_refused(city: City) -> None:
     assert week.value.code == "whatif.bad_period"
 
 
-def test_the_unit_sheet_has_every_evaluated_unit_and_the_money_of_departments(city: City) -> None:
+def test_the_unit_sheet_has_every_evaluated_unit_and_the_money_of_every_paid_kind(city: City) -> None:
     from xiuhua.evaluation.services.unit_sheet import HEADER, unit_sheet
 
     rows = unit_sheet("2026-03", city.uow)
@@ -90,9 +99,12 @@ def test_the_unit_sheet_has_every_evaluated_unit_and_the_money_of_departments(ci
             row = by_key[(kind, o.code)]
             assert (row.composite, row.grade, row.rank) == (o.composite, o.grade, o.rank)
     ledger = rewards.reward_ledger(rewards.ShowLedger("2026-03"), city.uow)
-    departments = [r for r in rows if r.object_type.value == "department"]
-    assert sum((r.yuan or Decimal(0) for r in departments), Decimal(0)) == ledger.fund_yuan
-    lost = {d: -sum(e.points for e in ledger.entries if e.department == d and e.points < 0) for d in {e.department
-            for e in ledger.entries}}  # fmt: skip
-    assert all(r.deducted == round(lost.get(r.code, 0.0), 2) for r in departments if r.yuan is not None)
-    assert all(r.yuan is None for r in rows if r.object_type.value != "department")
+    for t in ledger.totals:
+        row = by_key[(t.unit_type.value, t.code)]
+        lost = -sum(e.points for e in ledger.entries if e.key == (t.unit_type, t.code) and e.points < 0)
+        assert (row.points, row.award_yuan, row.deducted_yuan, row.yuan, row.from_deposit_yuan, row.deducted) == (
+            t.points, t.award_yuan, t.deducted_yuan, t.yuan, t.from_deposit_yuan, round(lost, 2))  # fmt: skip
+    assert sum((r.award_yuan or Decimal(0) for r in rows), Decimal(0)) + ledger.unallocated_yuan == ledger.fund_yuan
+    paid = {t.unit_type.value for t in ledger.totals} | {"district", "street", "department"}
+    assert all(r.yuan is None for r in rows if r.object_type.value not in paid)  # communities and grids: no rules
+    assert {r.object_type.value for r in rows if r.yuan is not None} >= {"district", "street", "department"}

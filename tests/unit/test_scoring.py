@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from xiuhua.evaluation.domain.campaigns import Target, TargetKind
 from xiuhua.evaluation.domain.model import Period, Scheme, scheme_in_force
-from xiuhua.evaluation.domain.rewards import Entry, RewardRules, allocate
 from xiuhua.evaluation.domain.scoring import (
     NO_GRADE,
     Band,
@@ -96,41 +94,6 @@ def test_rounding_is_half_up_on_the_decimal_text() -> None:
 
 def test_volume_per_square_kilometre() -> None:
     assert per_unit(30, 2.5) == 12.0
-
-
-# ----- rewards ------------------------------------------------------------------------------------
-def test_the_fund_is_shared_to_the_fen_and_every_yuan_names_its_outcome() -> None:
-    entries = [
-        Entry("water", "case", "closed_on_time", "A", 1.0),
-        Entry("water", "case", "closed_on_time", "C", 1.0),
-        Entry("water", "case", "overdue", "B", -2.0),
-        Entry("water", "overall", "rank", None, 15.0),
-        Entry("roads", "case", "overdue", "D", -2.0),  # net negative: no share of the fund
-    ]
-    out = allocate(entries, Decimal("100000.00"))
-    assert sum(e.yuan for e in out) == Decimal("100000.00")
-    # water's net is 15 (1 + 1 − 2 + 15); the fund goes over its earning entries by points 1 : 1 : 15
-    assert [e.yuan for e in out] == [Decimal("5882.35"), Decimal("5882.35"), Decimal(0), Decimal("88235.30"),
-                                     Decimal(0)]  # fmt: skip
-
-
-def test_no_positive_points_means_no_yuan_is_paid() -> None:
-    out = allocate([Entry("water", "case", "overdue", "B", -2.0)], Decimal("1000"))
-    assert [e.yuan for e in out] == [Decimal(0)]
-    assert allocate([], Decimal("1000")) == []
-
-
-def test_departments_share_by_net_points() -> None:
-    out = allocate([Entry("a", "overall", "rank", None, 2.0), Entry("b", "overall", "rank", None, 1.0)], Decimal(1))
-    assert [e.yuan for e in out] == [Decimal("0.67"), Decimal("0.33")]
-
-
-def test_reward_rules_are_checked() -> None:
-    with pytest.raises(InvalidInputError) as info:
-        RewardRules.from_dict({"version": "x", "per_case": {"bogus": 1}})
-    assert info.value.code == "reward.bad_rules"
-    with pytest.raises(InvalidInputError):
-        RewardRules.from_dict({"version": "x", "per_case": {}, "monthly_fund_yuan": "-1"})
 
 
 # ----- periods and schemes ------------------------------------------------------------------------

@@ -268,7 +268,9 @@ def _shown(value: object) -> str:
     return "—" if value is None else f"{value:.2f}" if isinstance(value, float | Decimal) else str(value)
 
 
-reward_app = typer.Typer(help="奖惩：按案件结果、排名和年度累计计分，奖励资金分到每件案件。", no_args_is_help=True)
+reward_app = typer.Typer(
+    help="奖惩：区、街道、部门、岗位按案件结果、排名和年度计分，奖励与扣款到分，每一元可追溯。", no_args_is_help=True
+)
 
 
 @reward_app.command("ledger")
@@ -278,22 +280,26 @@ def reward_ledger(
     rules: Annotated[Path | None, typer.Option(help="奖惩规则 JSON（默认用内置规则）")] = None,
     output: Annotated[Path | None, typer.Option(help="把逐条台账导出为 CSV 或 XLSX")] = None,
 ) -> None:
-    """奖惩台账：各部门得分与奖励金额，逐条可追溯到案件。"""
+    """奖惩台账：各单位得分、奖励、扣款与净额，逐条可追溯到案件或排名。"""
     body = None if rules is None else read_json_file(rules, "reward.bad_rules", "奖惩规则")
     with progress_bar() as report:
         ledger = rewards.reward_ledger(rewards.ShowLedger(period, body), runtime().uow(), report)
-    table = Table(title=f"{ledger.period} 奖惩台账（规则 {ledger.rules_version}，奖励资金 {ledger.fund_yuan} 元）")
-    for heading in ("部门代码", "部门", "得分", "奖励（元）"):
+    table = Table(
+        title=f"{ledger.period} 奖惩台账（规则 {ledger.rules_version}，奖励资金 {ledger.fund_yuan} 元，"
+        f"结余 {ledger.unallocated_yuan} 元）"
+    )
+    for heading in ("类型", "代码", "名称", "得分", "奖励（元）", "扣款（元）", "净额（元）", "保证金扣缴（元）"):
         table.add_column(heading)
     for row in ledger.totals:
-        table.add_row(row.department, row.name, f"{row.points:g}", f"{row.yuan:.2f}")
+        table.add_row(row.unit_type.label, row.code, row.name, f"{row.points:g}", f"{row.award_yuan:.2f}",
+                      f"{row.deducted_yuan:.2f}", f"{row.yuan:.2f}", f"{row.from_deposit_yuan:.2f}")  # fmt: skip
     out.print(table)
     if output is not None:
         export_table(
             output,
-            ["period", "department", "layer", "outcome", "outcome_name", "case_no", "points", "yuan"],
-            ([e.period, e.department, e.layer, e.outcome, OUTCOMES.get(e.outcome, e.outcome), e.case_no or "",
-              f"{e.points:g}", f"{e.yuan:.2f}"] for e in ledger.entries),
+            ["period", "unit_type", "unit", "layer", "outcome", "outcome_name", "case_no", "points", "yuan"],
+            ([e.period, e.unit_type.value, e.unit, e.layer, e.outcome, OUTCOMES.get(e.outcome, e.outcome),
+              e.case_no or "", f"{e.points:g}", f"{e.yuan:.2f}"] for e in ledger.entries),
         )  # fmt: skip
 
 

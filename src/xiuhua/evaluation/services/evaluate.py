@@ -246,7 +246,7 @@ def case_masks(f: CaseFacts) -> tuple[dict[str, NDArray[np.bool_]], dict[str, ND
     return by_region, by_department
 
 
-def _post_masks(f: CaseFacts) -> dict[ObjectType, tuple[str, dict[str, NDArray[np.bool_]]]]:
+def post_masks(f: CaseFacts) -> dict[ObjectType, tuple[str, dict[str, NDArray[np.bool_]]]]:
     """Per-case counts that belong to a post: (which fact names the person, masks)."""
     reports = (f["reported_in"] > 0) & np.isin(f["source"], PATROL_SOURCES)
     filed_cases = (f["filed_in"] > 0) & (f["filer"] != "")
@@ -264,7 +264,7 @@ def _post_masks(f: CaseFacts) -> dict[ObjectType, tuple[str, dict[str, NDArray[n
     }
 
 
-def _missed_mask(f: CaseFacts) -> NDArray[np.bool_]:
+def missed_mask(f: CaseFacts) -> NDArray[np.bool_]:
     """Public reports of the period verified true by its end, in a unit grid: 漏报 of the grid's supervisor."""
     public = np.isin(f["source"], PUBLIC_SOURCES)
     mask: NDArray[np.bool_] = (f["reported_in"] > 0) & public & (f["verified"] > 0) & (f["grid_code"] != "")
@@ -313,7 +313,7 @@ def counts_from_log(inputs: Inputs) -> Counts:
         PLACE: _group(_place_keys(f), by_region),
         "department": _group(f["department"], by_department),
         HOTSPOT: _group(_hotspot_keys(f), {"filed": filed, "repeated": filed & (f["repeat"] > 0)}),
-        MISSED: _group(f["grid_code"], {"missed": _missed_mask(f)}),
+        MISSED: _group(f["grid_code"], {"missed": missed_mask(f)}),
     }
     for name, pairs in (("returned", inputs.returns), ("overdue", inputs.late)):
         for department, _case_no in pairs:
@@ -322,7 +322,7 @@ def counts_from_log(inputs: Inputs) -> Counts:
                 bucket[name] = bucket.get(name, 0) + 1
     for post in POST_TYPES:
         out[post.value] = {}
-    for post, (who, masks) in _post_masks(f).items():
+    for post, (who, masks) in post_masks(f).items():
         for person, counts in _group(f[who], masks).items():
             out[post.value].setdefault(person, {}).update(counts)
     for actor, action, _state, on_time, n in inputs.events:
@@ -726,7 +726,7 @@ def _cases_for(
     if kind is ObjectType.SUPERVISOR and name == "found":
         valid = _cases_for(uow, inputs, kind, code, "valid_reports", start, end)
         return sorted([*valid, *_missed_cases(uow, f, code)])
-    post = _post_masks(f).get(kind)
+    post = post_masks(f).get(kind)
     if post and name in post[1]:
         who, masks = post
         return sorted(str(n) for n in f["case_no"][(f[who] == code) & masks[name]])
@@ -735,7 +735,7 @@ def _cases_for(
 
 
 def _missed_cases(uow: EvaluationUnitOfWork, f: CaseFacts, supervisor: str) -> list[str]:
-    mask = _missed_mask(f)
+    mask = missed_mask(f)
     patrolled = uow.evaluation.grid_supervisors(sorted(set(f["grid_code"][mask])))
     return sorted(str(n) for n, g in zip(f["case_no"][mask], f["grid_code"][mask], strict=True)
                   if patrolled.get(g) == supervisor)  # fmt: skip

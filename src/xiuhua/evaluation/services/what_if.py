@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from xiuhua.evaluation.domain.model import Period, PeriodKind, Scheme, scheme_in_force
+from xiuhua.evaluation.domain.model import ObjectType, Period, PeriodKind, Scheme, scheme_in_force
 from xiuhua.evaluation.ports import EvaluationUnitOfWork
 from xiuhua.evaluation.services import evaluate as ev
 from xiuhua.evaluation.services import rewards
@@ -83,7 +83,7 @@ def what_if(cmd: WhatIf, uow: EvaluationUnitOfWork, progress: Progress = no_prog
         new = rewards.reward_ledger(drafted, uow)
         rules_before, rules_after = old.rules_version, new.rules_version
         money = _ledger_changes(old, new)
-        objects += len({t.department for t in (*old.totals, *new.totals)})
+        objects += len({(t.unit_type, t.code) for t in (*old.totals, *new.totals)})
         changes += money
     progress("完成", 4, 4)
     return WhatIfReport(period.key, in_force.version, draft.version if draft else in_force.version, rules_before,
@@ -106,16 +106,17 @@ def _object_changes(before: ev.EvaluationResult, after: ev.EvaluationResult) -> 
 
 
 def _ledger_changes(before: rewards.RewardLedger, after: rewards.RewardLedger) -> list[Change]:
-    old = {t.department: t for t in before.totals}
-    new = {t.department: t for t in after.totals}
+    old = {(t.unit_type, t.code): t for t in before.totals}
+    new = {(t.unit_type, t.code): t for t in after.totals}
     out: list[Change] = []
-    for code in sorted(set(old) | set(new)):
-        a, b = old.get(code), new.get(code)
+    order = list(ObjectType)
+    for kind, code in sorted(set(old) | set(new), key=lambda k: (order.index(k[0]), k[1])):
+        a, b = old.get((kind, code)), new.get((kind, code))
         name = (b or a).name  # type: ignore[union-attr]
         points = (a.points if a else 0.0, b.points if b else 0.0)
         yuan = (a.yuan if a else Decimal(0), b.yuan if b else Decimal(0))
         if points[0] != points[1]:
-            out.append(Change("department", code, name, "points", *points))
+            out.append(Change(kind.value, code, name, "points", *points))
         if yuan[0] != yuan[1]:
-            out.append(Change("department", code, name, "yuan", *yuan))
+            out.append(Change(kind.value, code, name, "yuan", *yuan))
     return out

@@ -16,6 +16,7 @@ from xiuhua.entrypoints.http.deps import Ctx, CurrentUser, PolicyDep, StaffUser,
 from xiuhua.entrypoints.http.schemas.cases import CASE_NO
 from xiuhua.entrypoints.http.schemas.common import ERRORS, In
 from xiuhua.evaluation.domain.model import INDICATORS, ObjectType
+from xiuhua.evaluation.domain.rewards import OUTCOMES
 from xiuhua.evaluation.services import campaigns, rewards
 from xiuhua.evaluation.services import evaluate as evaluation
 from xiuhua.geo.adapters.crs import Crs
@@ -165,13 +166,20 @@ def evaluation_drill(
     return asdict(evaluation.drill(evaluation.Drill(period, object_type.value, code, indicator), uow))
 
 
-@router.get("/rewards/{period}", summary="奖惩台账：各部门合计与明细")
+@router.get("/rewards/{period}", summary="奖惩台账：各单位（区、街道、部门、岗位）合计与明细")
 def reward_ledger(period: PeriodText, user: Evaluator, uow: UowDep) -> dict[str, Any]:
     ledger = rewards.reward_ledger(rewards.ShowLedger(period), uow)
+    names = {(t.unit_type, t.code): t.name for t in ledger.totals}
     return {
         "period": ledger.period, "rules_version": ledger.rules_version, "fund_yuan": str(ledger.fund_yuan),
-        "totals": [{**asdict(d), "yuan": str(d.yuan)} for d in ledger.totals],
-        "entries": [{**asdict(e), "yuan": str(e.yuan)} for e in ledger.entries[:300]],
+        "unallocated_yuan": str(ledger.unallocated_yuan),
+        "totals": [{"unit_type": t.unit_type.value, "unit_label": t.unit_type.label, "code": t.code, "name": t.name,
+                    "points": t.points, "award_yuan": str(t.award_yuan), "deducted_yuan": str(t.deducted_yuan),
+                    "yuan": str(t.yuan), "from_deposit_yuan": str(t.from_deposit_yuan)} for t in ledger.totals],
+        "entries": [{"unit_type": e.unit_type.value, "unit": e.unit, "name": names.get(e.key, e.unit),
+                     "layer": e.layer, "outcome": e.outcome, "outcome_name": OUTCOMES.get(e.outcome, e.outcome),
+                     "case_no": e.case_no, "points": e.points, "yuan": str(e.yuan), "period": e.period}
+                    for e in ledger.entries[:300]],
     }  # fmt: skip
 
 

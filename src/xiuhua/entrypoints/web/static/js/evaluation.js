@@ -102,9 +102,10 @@ async function ranking(period, type) {
 
 async function ledger(period) {
   const l = await api(`console/rewards/${period}`);
-  $("#fund").textContent = `奖惩资金 ${l.fund_yuan} 元 · 规则 ${l.rules_version}`;
-  $("#ledger tbody").replaceChildren(...l.totals.map((t) => el("tr", {}, el("td", {}, t.name), el("td", {}, t.points), el("td", {}, t.yuan))));
-  $("#entries tbody").replaceChildren(...l.entries.map((e) => el("tr", {}, el("td", {}, e.department), el("td", {}, e.layer), el("td", {}, e.outcome),
+  $("#fund").textContent = `奖惩资金 ${l.fund_yuan} 元 · 结余 ${l.unallocated_yuan} 元 · 规则 ${l.rules_version}`;
+  $("#ledger tbody").replaceChildren(...l.totals.map((t) => el("tr", {}, el("td", {}, t.unit_label), el("td", {}, t.name), el("td", {}, t.points),
+    el("td", {}, t.award_yuan), el("td", {}, t.deducted_yuan), el("td", {}, t.yuan), el("td", {}, t.from_deposit_yuan))));
+  $("#entries tbody").replaceChildren(...l.entries.map((e) => el("tr", {}, el("td", {}, e.name), el("td", {}, e.layer), el("td", {}, e.outcome_name),
     el("td", {}, e.case_no ? el("a", { href: `case.html?no=${e.case_no}` }, e.case_no) : "—"), el("td", {}, e.points), el("td", {}, e.yuan))));
 }
 
